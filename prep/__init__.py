@@ -1,0 +1,23 @@
+"""prep: lint and prepare prompt/completion data for Snowflake Cortex fine-tuning."""
+
+from prep.api import count_tokens, lint, load
+from prep.config import Settings
+from prep.dataset import Source
+from prep.engine import LintResult
+from prep.errors import PrepError
+from prep.finding import Finding, Severity
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Finding",
+    "LintResult",
+    "PrepError",
+    "Settings",
+    "Severity",
+    "Source",
+    "__version__",
+    "count_tokens",
+    "lint",
+    "load",
+]

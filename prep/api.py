@@ -1,0 +1,71 @@
+"""The public API. The CLI and the Snowpark handlers are thin front ends over these functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from prep import engine
+from prep.catalog import load_catalog
+from prep.config import Settings
+from prep.dataset import Source
+from prep.errors import ConfigError
+from prep.readers import read_source, source_from_frame
+from prep.tokenizers import count_tokens_family
+
+
+def count_tokens(base_model: str, texts: Sequence[str], *, catalog_overrides: dict | None = None) -> list[int]:
+    """Exact token counts of ``texts`` for ``base_model``'s tokenizer: raw text, no BOS/EOS, batched."""
+    catalog = load_catalog(catalog_overrides)
+    if base_model not in catalog:
+        from prep.catalog import did_you_mean
+
+        raise ConfigError(f"unknown base model '{base_model}'{did_you_mean(base_model, catalog)}")
+    return [int(n) for n in count_tokens_family(catalog[base_model].tokenizer, list(texts))]
+
+
+def load(
+    data: str | Path | pl.DataFrame | Source,
+    settings: Settings,
+    *,
+    role: str = "train",
+    name: str | None = None,
+) -> Source:
+    """A :class:`Source` from a path, a polars frame or an existing source."""
+    if isinstance(data, Source):
+        data.role = role
+        return data
+    if isinstance(data, pl.DataFrame):
+        return source_from_frame(
+            data,
+            name=name or role,
+            prompt_col=settings.prompt_col,
+            completion_col=settings.completion_col,
+            role=role,
+        )
+    return read_source(
+        data, prompt_col=settings.prompt_col, completion_col=settings.completion_col, role=role, name=name
+    )
+
+
+def lint(
+    train: str | Path | pl.DataFrame | Source,
+    *,
+    validation: str | Path | pl.DataFrame | Source | None = None,
+    settings: Settings | None = None,
+    models: Sequence[str] | None = None,
+    progress: engine.Progress | None = None,
+) -> engine.LintResult:
+    """Lint a training set (and optionally a validation set) against one or more base models.
+
+    ``models`` overrides ``settings.models``; ``"all"`` selects the whole catalog.
+    """
+    settings = settings or Settings()
+    if models is not None:
+        settings = settings.with_overrides(models=tuple(models))
+    sources = [load(train, settings, role="train")]
+    if validation is not None:
+        sources.append(load(validation, settings, role="validation"))
+    return engine.run(sources, settings, progress)

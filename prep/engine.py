@@ -1,0 +1,225 @@
+"""The engine: builds the rules a run asks for, gives them one shared context, and collects their findings.
+
+Work that several rules need (token counts per tokenizer family, UTF-8 sizes) is computed once per source in
+:class:`Context` and cached, so checking six models costs two tokenizer passes, not six.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from prep import registry
+from prep.catalog import ModelSpec, load_catalog, resolve_models
+from prep.config import Settings
+from prep.dataset import TEXT_FIELDS, Source
+from prep.errors import ConfigError
+from prep.finding import Finding, Severity
+from prep.rule import Rule
+from prep.tokenizers import count_tokens_family
+
+Progress = Callable[[str], None]
+
+
+class Context:
+    """What every rule sees: the sources, the models, the settings, and shared derived columns."""
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        models: Sequence[ModelSpec],
+        settings: Settings,
+        progress: Progress | None = None,
+    ) -> None:
+        self.sources = list(sources)
+        self.models = list(models)
+        self.settings = settings
+        self.progress = progress or (lambda message: None)
+        self._tokens: dict[tuple[str, str, str], pl.DataFrame] = {}
+
+    @property
+    def train(self) -> list[Source]:
+        return [s for s in self.sources if s.role == "train"]
+
+    @property
+    def families(self) -> list[str]:
+        return list(dict.fromkeys(m.tokenizer for m in self.models))
+
+    def tokens(self, source: Source, field_name: str, family: str) -> pl.DataFrame:
+        """Exact token counts for the string values of one field: columns ``row`` and ``tokens``."""
+        key = (f"{source.role}\0{source.name}", field_name, family)
+        if key not in self._tokens:
+            self.progress(f"tokenizing {source.name} {field_name} ({family})")
+            rows = source.text_rows(field_name)
+            counts = count_tokens_family(family, rows["text"].to_list())
+            self._tokens[key] = rows.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
+        return self._tokens[key]
+
+    def text_bytes(self, source: Source) -> int:
+        """UTF-8 bytes of prompt + completion over rows where both are text (what Cortex would train on)."""
+        pairs = source.pair_rows()
+        if pairs.height == 0:
+            return 0
+        return int(pairs.select(pl.col("prompt").str.len_bytes().sum() + pl.col("completion").str.len_bytes().sum()).item())
+
+    def trainable_rows(self, source: Source) -> int:
+        return source.pair_rows().height
+
+
+@dataclass
+class ModelFit:
+    """How one dataset fits one base model (the fit table of ``prep lint``)."""
+
+    model: ModelSpec
+    rows_over_prompt: int
+    rows_over_completion: int
+    tokens_cut: int
+    data_bytes: int
+    rows: int
+    row_limit: int
+
+    @property
+    def fits(self) -> bool:
+        return (
+            self.rows_over_prompt == 0
+            and self.rows_over_completion == 0
+            and self.data_bytes <= self.model.data_cap_bytes
+            and self.rows <= self.row_limit
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.model.name,
+            "tokenizer": self.model.tokenizer,
+            "prompt_budget": self.model.prompt_budget,
+            "completion_budget": self.model.completion_budget,
+            "data_cap_bytes": self.model.data_cap_bytes,
+            "row_limit": self.row_limit,
+            "rows_over_prompt_budget": self.rows_over_prompt,
+            "rows_over_completion_budget": self.rows_over_completion,
+            "tokens_cut": self.tokens_cut,
+            "data_bytes": self.data_bytes,
+            "rows": self.rows,
+            "fits": self.fits,
+        }
+
+
+def over_budget(ctx: Context, source: Source, field_name: str, model: ModelSpec) -> pl.DataFrame:
+    """Rows of ``source`` whose ``field_name`` tokens + margin exceed the model's budget, with ``tokens``/``cut``."""
+    budget = model.budget(field_name)
+    counts = ctx.tokens(source, field_name, model.tokenizer)
+    return counts.filter(pl.col("tokens") + ctx.settings.margin > budget).with_columns(
+        (pl.col("tokens") + ctx.settings.margin - budget).alias("cut")
+    )
+
+
+def model_fits(ctx: Context) -> list[ModelFit]:
+    """The fit of the training data (all training sources together) to each selected model."""
+    fits = []
+    for model in ctx.models:
+        over = {f: [over_budget(ctx, s, f, model) for s in ctx.train] for f in TEXT_FIELDS}
+        fits.append(
+            ModelFit(
+                model=model,
+                rows_over_prompt=sum(o.height for o in over["prompt"]),
+                rows_over_completion=sum(o.height for o in over["completion"]),
+                tokens_cut=int(sum(o["cut"].sum() for f in TEXT_FIELDS for o in over[f])),
+                data_bytes=sum(ctx.text_bytes(s) for s in ctx.train),
+                rows=sum(ctx.trainable_rows(s) for s in ctx.train),
+                row_limit=model.row_limit(ctx.settings.epochs),
+            )
+        )
+    return fits
+
+
+@dataclass
+class LintResult:
+    sources: list[Source]
+    models: list[ModelSpec]
+    settings: Settings
+    findings: list[Finding]
+    fits: list[ModelFit] = field(default_factory=list)
+    rules: list[type[Rule]] = field(default_factory=list)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count(Severity.ERROR) else 0
+
+    def summary(self) -> dict[str, Any]:
+        by_code: dict[str, int] = {}
+        for f in self.findings:
+            by_code[f.code] = by_code.get(f.code, 0) + 1
+        return {
+            "errors": self.count(Severity.ERROR),
+            "warnings": self.count(Severity.WARNING),
+            "info": self.count(Severity.INFO),
+            "findings": len(self.findings),
+            "by_code": dict(sorted(by_code.items())),
+            "rows": {s.name: s.n_records for s in self.sources},
+            "epochs": self.settings.epochs,
+            "margin": self.settings.margin,
+            "rules": [r.code for r in self.rules],
+        }
+
+
+def _keyed_by_code(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Config tables keyed by rule code or name, re-keyed by code."""
+    out = {}
+    for key, value in table.items():
+        out[registry.lookup(key, where).code] = value
+    return out
+
+
+def build_rules(settings: Settings) -> list[Rule]:
+    where = settings.origin
+    classes = registry.select(settings.select, settings.ignore, where)
+    severities = {k: Severity.parse(v) for k, v in _keyed_by_code(settings.severity, f"{where}: severity").items()}
+    options = _keyed_by_code(settings.rules, f"{where}: rules")
+    built = []
+    for code, raw in options.items():
+        registry.lookup(code).build_options(raw, f"{where}: rules.{code}")  # validate even if not selected
+    for cls in classes:
+        opts = cls.build_options(options.get(cls.code, {}), f"{where}: rules.{cls.code}")
+        built.append(cls(opts, severities.get(cls.code)))
+    return built
+
+
+def run(sources: Sequence[Source], settings: Settings, progress: Progress | None = None) -> LintResult:
+    """Lint ``sources`` with ``settings``. Raises :class:`~prep.errors.PrepError` for configuration errors."""
+    if not settings.models:
+        raise ConfigError("no base model given: pass --model NAME (or --model all), or set 'model' in config")
+    catalog = load_catalog(settings.catalog, f"{settings.origin}: catalog")
+    models = resolve_models(settings.models, catalog)
+    rules = build_rules(settings)
+    ctx = Context(sources, models, settings, progress)
+    findings: list[Finding] = []
+    for rule in rules:
+        ctx.progress(f"{rule.code} {rule.name}")
+        findings.extend(rule.check(ctx))
+    source_order = {s.name: i for i, s in enumerate(sources)}
+    model_order = {m.name: i for i, m in enumerate(models)}
+    findings.sort(
+        key=lambda f: (
+            source_order.get(f.source, len(source_order)),
+            f.source,
+            -1 if f.row is None else f.row,
+            f.field or "",
+            f.code,
+            model_order.get(f.data.get("model"), -1),
+            f.message,
+        )
+    )
+    return LintResult(
+        sources=list(sources),
+        models=models,
+        settings=settings,
+        findings=findings,
+        fits=model_fits(ctx),
+        rules=[type(r) for r in rules],
+    )

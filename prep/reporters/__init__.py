@@ -1,0 +1,13 @@
+"""Reporters: one module per output format, each a ``render(result) -> str`` over the same finding records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prep.engine import LintResult
+from prep.reporters import json_reporter, text
+
+REPORTERS: dict[str, Callable[[LintResult], str]] = {
+    "text": text.render,
+    "json": json_reporter.render,
+}

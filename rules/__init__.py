@@ -1,0 +1,4 @@
+"""The rule pack: one module per rule, named after its code and name (``tk001_prompt_over_budget.py``).
+
+To add a rule, add a module here with one :class:`prep.rule.Rule` subclass; the registry finds it.
+"""

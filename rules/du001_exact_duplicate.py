@@ -1,0 +1,52 @@
+import polars as pl
+
+from prep.finding import Severity
+from prep.rule import Rule
+from prep.text import normalized
+
+
+class ExactDuplicate(Rule):
+    """The same prompt and completion as an earlier row, after Unicode NFC and whitespace normalisation.
+
+    ## What it does
+    Normalises prompt and completion (Unicode NFC, runs of whitespace collapsed to one space, ends stripped) and
+    groups rows that are then identical. The first row of each group is kept; every later row is reported, naming
+    the kept row and the group's size. Checked within each source; duplicates across training and validation are
+    LK001's job.
+
+    ## Why is this bad?
+    Each copy is billed per token and epoch, and repeated examples weigh more in training than the rest, skewing
+    what the model learns.
+
+    ## Example
+    ```
+    {"prompt": "Where is my order?", "completion": "It ships today."}
+    {"prompt": "Where is my  order? ", "completion": "It ships today."}
+    ```
+    Row 1: `exact duplicate of row 0 (kept; 2 rows in the group)`.
+    """
+
+    code = "DU001"
+    name = "exact-duplicate"
+    severity = Severity.WARNING
+
+    def check_source(self, ctx, source):
+        keys = [normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c")]
+        dupes = (
+            source.pair_rows()
+            .with_columns(keys)
+            .with_columns(
+                pl.col("row").min().over("p", "c").alias("kept"),
+                pl.len().over("p", "c").alias("size"),
+            )
+            .filter(pl.col("row") != pl.col("kept"))
+            .select("row", "kept", "size")
+        )
+        for row, kept, size in dupes.iter_rows():
+            yield self.finding(
+                source.name,
+                f"exact duplicate of row {kept} (kept; {size} rows in the group)",
+                row=row,
+                kept_row=kept,
+                group_size=size,
+            )

@@ -1,0 +1,25 @@
+from prep.finding import Severity
+from prep.rule import Rule
+
+
+class EmptySource(Rule):
+    """A source with no records at all: an empty file, only blank lines, or a CSV with only a header.
+
+    ## What it does
+    Reports a training or validation source that holds zero records.
+
+    ## Why is this bad?
+    An empty training set cannot be fine-tuned on, and an empty validation file usually means the wrong file was
+    exported. Every other rule would pass vacuously, so this one makes the emptiness an error.
+
+    ## Example
+    A `train.jsonl` of zero bytes: `no records (the file is empty or holds only a header)`.
+    """
+
+    code = "IO002"
+    name = "empty-source"
+    severity = Severity.ERROR
+
+    def check_source(self, ctx, source):
+        if source.n_records == 0:
+            yield self.finding(source.name, "no records (the file is empty or holds only a header)", role=source.role)

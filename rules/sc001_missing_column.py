@@ -1,0 +1,53 @@
+from prep.dataset import TEXT_FIELDS
+from prep.finding import Severity
+from prep.rule import Rule
+
+
+class MissingColumn(Rule):
+    """No `prompt` or `completion` column after column mapping, or a record without that key.
+
+    ## What it does
+    Reports a source in which no record has the prompt (or completion) column, naming the columns it does have,
+    once for the whole source. When the column exists but some records lack the key, reports each such record.
+
+    ## Why is this bad?
+    FINETUNE reads exactly two columns, `prompt` and `completion`; a query without them fails, and a record
+    without one has nothing to train on.
+
+    ## Example
+    ```
+    {"question": "Where is my order?", "answer": "It ships today."}
+    ```
+    `no 'prompt' column; columns found: question, answer (map one with --prompt-col)`.
+    Map it: `prep lint data.jsonl --prompt-col question --completion-col answer`.
+    """
+
+    code = "SC001"
+    name = "missing-column"
+    severity = Severity.ERROR
+
+    def check_source(self, ctx, source):
+        if source.n_records == 0:
+            return
+        frame = source.frame
+        for field_name in TEXT_FIELDS:
+            wanted = source.requested.get(field_name, field_name)
+            if source.columns.get(field_name) is None:
+                found = ", ".join(source.available_columns) or "none"
+                yield self.finding(
+                    source.name,
+                    f"no '{wanted}' column; columns found: {found} (map one with --{field_name}-col)",
+                    field=field_name,
+                    column=wanted,
+                    available=list(source.available_columns),
+                )
+                continue
+            missing = frame.filter(frame[f"{field_name}_type"] == "missing").select("row", "line")
+            for row, line in missing.iter_rows():
+                yield self.finding(
+                    source.name,
+                    f"record has no '{source.columns[field_name]}' key",
+                    row=row,
+                    field=field_name,
+                    line=line,
+                )
