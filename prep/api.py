@@ -65,7 +65,8 @@ def lint(
     settings = settings or Settings()
     if models is not None:
         settings = settings.with_overrides(models=tuple(models))
+    the_plan = engine.plan(settings)  # configuration errors before any data is read
     sources = [load(train, settings, role="train")]
     if validation is not None:
         sources.append(load(validation, settings, role="validation"))
-    return engine.run(sources, settings, progress)
+    return engine.run(sources, the_plan, progress)

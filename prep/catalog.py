@@ -58,6 +58,12 @@ def _spec_from_table(name: str, table: Mapping[str, Any], where: str, base: Mode
     values["name"] = name
     for key, value in table.items():
         attr = _KEYS.get(key)
+        if attr is None and isinstance(value, Mapping):
+            dotted = f"{name}.{key}"
+            raise ConfigError(
+                f"{where}: model names with dots must be quoted in TOML: write [catalog.\"{dotted}\"], "
+                f"not [catalog.{dotted}]"
+            )
         if attr is None:
             raise ConfigError(f"{where}: unknown key '{key}' for model '{name}'{did_you_mean(key, _KEYS)}")
         if attr in ("tokenizer", "source"):

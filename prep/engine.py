@@ -190,13 +190,28 @@ def build_rules(settings: Settings) -> list[Rule]:
     return built
 
 
-def run(sources: Sequence[Source], settings: Settings, progress: Progress | None = None) -> LintResult:
-    """Lint ``sources`` with ``settings``. Raises :class:`~prep.errors.PrepError` for configuration errors."""
+@dataclass(frozen=True)
+class Plan:
+    """A validated run: the models and the configured rules. Built before any data is read."""
+
+    settings: Settings
+    models: list[ModelSpec]
+    rules: list[Rule]
+
+
+def plan(settings: Settings) -> Plan:
+    """Validate ``settings`` (catalog, rules, options, models) so errors surface before any work starts."""
+    catalog = load_catalog(settings.catalog, f"{settings.origin}: catalog")
+    rules = build_rules(settings)
     if not settings.models:
         raise ConfigError("no base model given: pass --model NAME (or --model all), or set 'model' in config")
-    catalog = load_catalog(settings.catalog, f"{settings.origin}: catalog")
-    models = resolve_models(settings.models, catalog)
-    rules = build_rules(settings)
+    return Plan(settings, resolve_models(settings.models, catalog), rules)
+
+
+def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress | None = None) -> LintResult:
+    """Lint ``sources``. Raises :class:`~prep.errors.PrepError` for configuration errors."""
+    the_plan = settings if isinstance(settings, Plan) else plan(settings)
+    settings, models, rules = the_plan.settings, the_plan.models, the_plan.rules
     ctx = Context(sources, models, settings, progress)
     findings: list[Finding] = []
     for rule in rules:
@@ -209,7 +224,7 @@ def run(sources: Sequence[Source], settings: Settings, progress: Progress | None
             source_order.get(f.source, len(source_order)),
             f.source,
             -1 if f.row is None else f.row,
-            f.field or "",
+            {None: 0, "prompt": 1, "completion": 2}.get(f.field, 3),
             f.code,
             model_order.get(f.data.get("model"), -1),
             f.message,

@@ -10,10 +10,11 @@ REPLACEMENT = "\ufffd"
 CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]"
 # A UTF-8 lead byte read as Latin-1/cp1252 (Â..ô) followed by a continuation byte read the same way: the shape
 # of UTF-8 decoded with the wrong codec ("cafÃ©", "Iâ€™m", "Â£5"). Only a prefilter: ftfy decides.
-MOJIBAKE = (
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+_CONTINUATION = (
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
     "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
+MOJIBAKE = f"[\u00c2-\u00f4]{_CONTINUATION}{_CONTINUATION}?"
 
 
 class BrokenText(Rule):

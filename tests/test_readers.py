@@ -1,0 +1,177 @@
+"""Readers and bad inputs: every bad input gives a finding or exit code 2 with one line, never a traceback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import polars as pl
+import pytest
+
+from prep.errors import InputError
+from prep.readers import read_source, source_from_frame
+from tests.conftest import shared, write_jsonl
+
+
+def test_jsonl_rows_lines_and_types(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(
+        '{"prompt": "a", "completion": "b"}\n\n{"prompt": 1, "completion": null}\n{"prompt": "c"}\n', encoding="utf-8"
+    )
+    frame = read_source(path).frame
+    assert frame["row"].to_list() == [0, 1, 2]
+    assert frame["line"].to_list() == [1, 3, 4]
+    assert frame["prompt_type"].to_list() == ["string", "number", "string"]
+    assert frame["completion_type"].to_list() == ["string", "null", "missing"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv"])
+def test_utf8_bom_is_ignored(tmp_path, suffix):
+    content = {
+        ".jsonl": '{"prompt": "a", "completion": "b"}\n',
+        ".json": '[{"prompt": "a", "completion": "b"}]',
+        ".csv": "prompt,completion\na,b\n",
+    }[suffix]
+    path = tmp_path / f"d{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode())
+    source = read_source(path)
+    assert source.frame.select("prompt", "completion").row(0) == ("a", "b")
+    assert source.columns == {"prompt": "prompt", "completion": "completion"}
+
+
+def test_csv_embedded_newlines_and_quotes(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('prompt,completion\n"line one\nline two, with comma","say ""hi"""\nx,y\n', encoding="utf-8")
+    frame = read_source(path).frame
+    assert frame["prompt"].to_list() == ["line one\nline two, with comma", "x"]
+    assert frame["completion"].to_list() == ['say "hi"', "y"]
+
+
+def test_csv_malformed_record_keeps_other_rows(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("prompt,completion\na,b\nc,d,e\n\"f\nstill f\",g\n", encoding="utf-8")
+    frame = read_source(path).frame
+    assert frame["row"].to_list() == [0, 1, 2]
+    assert frame["problem_code"].to_list() == [None, "IO001", None]
+    assert frame["line"].to_list() == [2, 3, 4]
+    assert frame["prompt"].to_list()[2] == "f\nstill f"
+
+
+def test_csv_unterminated_quote_is_reported(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('prompt,completion\na,b\n"never closed,c\nd,e\n', encoding="utf-8")
+    frame = read_source(path).frame
+    assert frame["problem_code"].to_list() == [None, "IO001"]
+    assert "line 3" in frame["problem"][1]
+
+
+def test_json_file_holding_jsonl_is_read_as_jsonl(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": "d"}\n', encoding="utf-8")
+    assert read_source(path).frame["prompt"].to_list() == ["a", "c"]
+
+
+def test_single_json_object_is_one_record(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text('{"prompt": "a", "completion": "b"}', encoding="utf-8")
+    assert read_source(path).n_records == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[{"prompt": "a", "completion": "b"},', "invalid JSON at line 1 column 37"),
+        ('"just a string"', "expected a JSON array of objects, got string"),
+    ],
+)
+def test_broken_json_array_is_an_input_error(tmp_path, content, message):
+    path = tmp_path / "d.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_source(path)
+
+
+def test_parquet_typed_columns(tmp_path):
+    path = tmp_path / "d.parquet"
+    pl.DataFrame({"PROMPT": ["a", None, "c"], "completion": [1, 2, None]}).write_parquet(path)
+    source = read_source(path)
+    frame = source.frame
+    assert source.columns == {"prompt": "PROMPT", "completion": "completion"}
+    assert frame["prompt_type"].to_list() == ["string", "null", "string"]
+    assert frame["completion_type"].to_list() == ["number", "number", "null"]
+
+
+def test_corrupt_parquet_is_an_input_error(tmp_path):
+    path = tmp_path / "d.parquet"
+    path.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        read_source(path)
+
+
+def test_gzip_jsonl(tmp_path):
+    path = tmp_path / "d.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"prompt": "a", "completion": "b"}\n'))
+    assert read_source(path).frame["prompt"].to_list() == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("missing.jsonl", "no such file"), ("data.txt", "unsupported file type '.txt'")],
+)
+def test_missing_or_unsupported_file(tmp_path, name, message):
+    with pytest.raises(InputError, match=message):
+        read_source(tmp_path / name)
+
+
+def test_directory_is_an_input_error(tmp_path):
+    folder = tmp_path / "dir.jsonl"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        read_source(folder)
+
+
+def test_chat_conversion(tmp_path):
+    path = write_jsonl(
+        tmp_path / "chat.jsonl",
+        [
+            {"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "U"},
+                          {"role": "assistant", "content": "A"}]},
+            {"messages": [{"role": "user", "content": "U2"}, {"role": "assistant", "content": "A2"}]},
+            {"messages": [{"role": "assistant", "content": "A3"}]},
+        ],
+    )
+    frame = read_source(path).frame
+    assert frame["prompt"].to_list() == ["S\n\nU", "U2", None]
+    assert frame["completion"].to_list() == ["A", "A2", None]
+    assert frame["problem_code"].to_list() == [None, None, "SC005"]
+
+
+def test_frame_source_keeps_every_row():
+    frame = pl.DataFrame({"prompt": ["a", None], "completion": ["b", "c"], "extra": [1, 2]})
+    source = source_from_frame(frame, name="t")
+    assert source.n_records == 2
+    assert source.available_columns == ("prompt", "completion", "extra")
+
+
+def test_toy_chat_file(tmp_path):
+    source = read_source(shared("openai_cookbook/toy_chat_fine_tuning.jsonl"))
+    assert source.n_records == 5
+    assert source.frame["problem_code"].to_list().count("SC005") == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\xff\xfe\x00garbage",
+        b'{"prompt": "a", "completion": "b"',
+        b'{"prompt": {"nested": [1, 2]}, "completion": 3.5}\n',
+        b"\x00\x01\x02\n\n\n",
+        json.dumps({"prompt": "a" * 10, "completion": "\ud800"}).encode(),
+    ],
+)
+def test_bad_jsonl_never_raises(tmp_path, content):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    source = read_source(path)
+    assert source.n_records == len([line for line in content.split(b"\n") if line.strip()])
