@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from prep.errors import ConfigError
+from prep.tokenizers import FAMILIES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +70,11 @@ def _spec_from_table(name: str, table: Mapping[str, Any], where: str, base: Mode
         if attr in ("tokenizer", "source"):
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: '{key}' of model '{name}' must be a string, got {value!r}")
+            if attr == "tokenizer" and value not in FAMILIES:
+                raise ConfigError(
+                    f"{where}: unknown tokenizer '{value}' for model '{name}'{did_you_mean(value, FAMILIES)}; "
+                    f"known: {', '.join(FAMILIES)}"
+                )
         elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"{where}: '{key}' of model '{name}' must be a positive integer, got {value!r}")
         values[attr] = value

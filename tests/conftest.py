@@ -34,3 +34,24 @@ def run_cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Every test runs with outbound connections refused: prep must never need the network.
+
+    Loopback stays open for the Snowpark-on-fakesnow tests, which talk to a server on this machine.
+    """
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host in ("localhost", "::1") or host.startswith("127.")):
+            return real_connect(self, address)
+        if self.family == getattr(socket, "AF_UNIX", None):
+            return real_connect(self, address)
+        raise OSError(f"network access attempted in a test: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)

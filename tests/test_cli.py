@@ -139,6 +139,7 @@ def test_config_file_and_overrides(run_cli, tmp_path, bad):
         ('model = ["llama3-8b"]\n[catalog.llama3-8b]\nprompt-budge = 10\n', "unknown key 'prompt-budge' for model 'llama3-8b' (did you mean 'prompt-budget'?)"),
         ('model = ["x"]\n[catalog.x]\nprompt-budget = 10\n', "model 'x' is missing"),
         ("model = [\n", "invalid TOML"),
+        ('model = ["x"]\n[catalog.x]\ncontext-tokens = 8\nprompt-budget = 4\ncompletion-budget = 4\ndata-cap-bytes = 9\nrows-at-1-epoch = 9\ntokenizer = "llama-3"\n', "unknown tokenizer 'llama-3' for model 'x' (did you mean 'llama3'?)"),
         ('[catalog.llama3.1-70b]\nprompt-budget = 10\n', 'must be quoted in TOML: write [catalog."llama3.1-70b"]'),
     ],
 )

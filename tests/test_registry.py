@@ -68,3 +68,13 @@ def test_selection_by_code_name_and_prefix():
 
 def test_codes_are_two_letters_and_three_digits():
     assert all(re.fullmatch(r"[A-Z]{2}\d{3}", r.code) for r in all_rules())
+
+
+def test_readme_rule_table_lists_every_rule():
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for rule in all_rules():
+        row = f"| {rule.code} | {rule.name} | {rule.severity.value} |"
+        assert row in readme, f"README's rule table lacks {row}"
+        assert f"`{rule.__module__.replace('.', '/')}.py`" in readme
