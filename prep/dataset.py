@@ -67,6 +67,10 @@ class Source:
             (pl.col("prompt_type") == "string") & (pl.col("completion_type") == "string")
         ).select("row", "prompt", "completion")
 
+    def problem_rows(self, code: str) -> pl.DataFrame:
+        """Records the reader could not turn into a pair, for rule ``code``: ``row``, ``line``, ``problem``."""
+        return self.frame.filter(pl.col("problem_code") == code).select("row", "line", "problem")
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,

@@ -27,6 +27,5 @@ class UnconvertibleChat(Rule):
     severity = Severity.ERROR
 
     def check_source(self, ctx, source):
-        bad = source.frame.filter(source.frame["problem_code"] == self.code).select("row", "line", "problem")
-        for row, line, problem in bad.iter_rows():
+        for row, line, problem in source.problem_rows(self.code).iter_rows():
             yield self.finding(source.name, problem, row=row, line=line)
