@@ -39,6 +39,7 @@ class Context:
         self.settings = settings
         self.progress = progress or (lambda message: None)
         self._tokens: dict[tuple[str, str, str], pl.DataFrame] = {}
+        self._pairs: dict[str, tuple[int, int]] = {}
 
     @property
     def train(self) -> list[Source]:
@@ -58,15 +59,23 @@ class Context:
             self._tokens[key] = rows.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         return self._tokens[key]
 
+    def _pair_stats(self, source: Source) -> tuple[int, int]:
+        key = f"{source.role}\0{source.name}"
+        if key not in self._pairs:
+            pairs = source.pair_rows()
+            size = pairs.select(
+                pl.col("prompt").str.len_bytes().sum() + pl.col("completion").str.len_bytes().sum()
+            ).item()
+            self._pairs[key] = (pairs.height, int(size or 0))
+        return self._pairs[key]
+
     def text_bytes(self, source: Source) -> int:
         """UTF-8 bytes of prompt + completion over rows where both are text (what Cortex would train on)."""
-        pairs = source.pair_rows()
-        if pairs.height == 0:
-            return 0
-        return int(pairs.select(pl.col("prompt").str.len_bytes().sum() + pl.col("completion").str.len_bytes().sum()).item())
+        return self._pair_stats(source)[1]
 
     def trainable_rows(self, source: Source) -> int:
-        return source.pair_rows().height
+        """Rows where both prompt and completion are text."""
+        return self._pair_stats(source)[0]
 
 
 @dataclass
