@@ -66,7 +66,10 @@ def lint(
     if models is not None:
         settings = settings.with_overrides(models=tuple(models))
     the_plan = engine.plan(settings)  # configuration errors before any data is read
-    sources = [load(train, settings, role="train")]
-    if validation is not None:
-        sources.append(load(validation, settings, role="validation"))
+    report = progress or (lambda message: None)
+    sources = []
+    for data, role in ((train, "train"), (validation, "validation")):
+        if data is not None:
+            report(f"reading {role} data")
+            sources.append(load(data, settings, role=role))
     return engine.run(sources, the_plan, progress)

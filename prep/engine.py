@@ -19,6 +19,7 @@ from prep.dataset import TEXT_FIELDS, Source
 from prep.errors import ConfigError
 from prep.finding import Finding, Severity
 from prep.rule import Rule
+from prep.text import normalized
 from prep.tokenizers import count_tokens_family
 
 Progress = Callable[[str], None]
@@ -40,6 +41,7 @@ class Context:
         self.progress = progress or (lambda message: None)
         self._tokens: dict[tuple[str, str, str], pl.DataFrame] = {}
         self._pairs: dict[str, tuple[int, int]] = {}
+        self._normalized: dict[str, pl.DataFrame] = {}
 
     @property
     def train(self) -> list[Source]:
@@ -58,6 +60,17 @@ class Context:
             counts = count_tokens_family(family, rows["text"].to_list())
             self._tokens[key] = rows.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         return self._tokens[key]
+
+    def normalized_pairs(self, source: Source) -> pl.DataFrame:
+        """Rows where both fields are text, with ``p`` and ``c``: prompt and completion as the duplicate rules
+        compare them (:func:`prep.text.normalized`), computed once per source."""
+        key = f"{source.role}\0{source.name}"
+        if key not in self._normalized:
+            self.progress(f"normalizing {source.name}")
+            self._normalized[key] = source.pair_rows().select(
+                "row", normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c")
+            )
+        return self._normalized[key]
 
     def _pair_stats(self, source: Source) -> tuple[int, int]:
         key = f"{source.role}\0{source.name}"

@@ -16,6 +16,7 @@ Invalid UTF-8 bytes are decoded as U+FFFD so that the rest of the record survive
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
 import io
 import json
@@ -38,6 +39,7 @@ KINDS = {
     ".pq": "parquet",
 }
 _BOM = "\ufeff"
+_BOM_BYTES = _BOM.encode("utf-8")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -84,13 +86,11 @@ def read_source(
         frame, columns, available = _read_parquet(raw, display, cols)
     elif kind == "csv":
         frame, columns, available = _read_csv(raw, cols)
+    elif kind == "json" and not _looks_like_jsonl(text := _decode(raw)):
+        frame, columns, available = _frame_from_records(_json_array_records(text, display), cols)
+        del text
     else:
-        text = _decode(raw)
-        if kind == "json" and not _looks_like_jsonl(text):
-            records = _json_array_records(text, display)
-        else:
-            records = _jsonl_records(text)
-        frame, columns, available = _frame_from_records(records, cols)
+        frame, columns, available = _frame_from_records(_jsonl_records(raw), cols)
     return Source(
         name=display,
         frame=frame,
@@ -151,13 +151,20 @@ def _looks_like_jsonl(text: str) -> bool:
 Record = tuple[int | None, Any, str | None]
 
 
-def _jsonl_records(text: str) -> Iterator[Record]:
-    decoder = json.JSONDecoder()
-    for number, line in enumerate(text.split("\n"), start=1):
+def _jsonl_records(raw: bytes) -> Iterator[Record]:
+    """Records of a JSONL file, line by line from the bytes (no decoded copy of the whole file)."""
+    decode = json.JSONDecoder().decode
+    for number, line in enumerate(io.BytesIO(raw), start=1):
+        if number == 1 and line.startswith(_BOM_BYTES):
+            line = line[len(_BOM_BYTES) :]
         if not line.strip():
             continue  # blank lines separate nothing and hold no record
         try:
-            obj = decoder.decode(line)
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            text = line.decode("utf-8", errors="replace")  # TX001 reports the U+FFFD
+        try:
+            obj = decode(text)
         except json.JSONDecodeError as exc:
             yield number, None, f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})"
             continue
@@ -197,14 +204,6 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _resolve_column(wanted: str, present: Iterable[str]) -> str | None:
-    present = list(present)
-    if wanted in present:
-        return wanted
-    folded = [c for c in present if c.lower() == wanted.lower()]
-    return folded[0] if len(folded) == 1 else None
-
-
 def _chat_pair(messages: Any) -> tuple[str | None, str | None, str | None]:
     """(prompt, completion, problem) for a ``messages`` list."""
     if not isinstance(messages, list) or not messages:
@@ -239,55 +238,81 @@ def _chat_pair(messages: Any) -> tuple[str | None, str | None, str | None]:
     )
 
 
+def _key_of(wanted: str, obj: dict) -> str | None:
+    """The record's key for a wanted column: exact, else the one key that differs only in case."""
+    if wanted in obj:
+        return wanted
+    folded = wanted.lower()
+    matches = [key for key in obj if isinstance(key, str) and key.lower() == folded]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _frame_from_records(records: Iterable[Record], cols: tuple[str, str]) -> tuple[pl.DataFrame, dict, tuple]:
-    """Build the source frame from parsed records. Python loop: one pass to classify each parsed JSON value."""
-    records = list(records)
-    keys: dict[str, None] = {}
-    for _, obj, _ in records:
-        if isinstance(obj, dict):
-            keys.update(dict.fromkeys(obj))
-    resolved = [_resolve_column(c, keys) for c in cols]
-    chat = all(r is None for r in resolved) and "messages" in keys
+    """Build the source frame in one pass over parsed records, keeping only the two text values of each.
+
+    A Python loop, because each parsed JSON value must be classified (string, null, number, ...) one by one; the
+    garbage collector is paused meanwhile, since it would otherwise rescan the growing lists again and again.
+    """
     out: dict[str, list] = {name: [] for name in SCHEMA}
-    for index, (line, obj, problem) in enumerate(records):
-        out["row"].append(index)
-        out["line"].append(line)
-        values: list[Any] = [None, None]
-        types: list[str | None] = [None, None]
-        code = None
-        if problem is None and not isinstance(obj, dict):
-            where = f"line {line}" if line is not None else f"record {index}"
-            problem = f"{where}: expected a JSON object, got {_json_type(obj)}"
-        if problem is not None:
-            code = "IO001"
-        elif chat and resolved == [None, None]:
-            prompt, completion, problem = _chat_pair(obj.get("messages"))
-            if problem is None:
-                values, types = [prompt, completion], ["string", "string"]
-            elif "messages" not in obj:
-                types, problem = ["missing", "missing"], None
+    keys: dict[str, None] = {}
+    used: list[str | None] = [None, None]
+    chats = 0
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for index, (line, obj, problem) in enumerate(records):
+            values: list[Any] = [None, None]
+            types: list[str | None] = [None, None]
+            code = None
+            if problem is None and not isinstance(obj, dict):
+                where = f"line {line}" if line is not None else f"record {index}"
+                problem = f"{where}: expected a JSON object, got {_json_type(obj)}"
+            if problem is not None:
+                code = "IO001"
             else:
-                code = "SC005"
-        else:
-            for i, column in enumerate(resolved):
-                if column is None or column not in obj:
-                    types[i] = "missing"
+                keys.update(dict.fromkeys(obj))
+                found = [_key_of(c, obj) for c in cols]
+                if found == [None, None] and "messages" in obj:
+                    chats += 1
+                    prompt, completion, problem = _chat_pair(obj["messages"])
+                    if problem is None:
+                        values, types = [prompt, completion], ["string", "string"]
+                    else:
+                        code = "SC005"
                 else:
-                    value = obj[column]
-                    types[i] = _json_type(value)
-                    values[i] = value if types[i] == "string" else None
-        out["prompt"].append(values[0])
-        out["completion"].append(values[1])
-        out["prompt_type"].append(types[0])
-        out["completion_type"].append(types[1])
-        out["problem_code"].append(code)
-        out["problem"].append(problem)
+                    for i, key in enumerate(found):
+                        if key is None:
+                            types[i] = "missing"
+                            continue
+                        used[i] = used[i] or key
+                        value = obj[key]
+                        types[i] = "string" if isinstance(value, str) else _json_type(value)
+                        values[i] = value if types[i] == "string" else None
+            out["row"].append(index)
+            out["line"].append(line)
+            out["prompt"].append(values[0])
+            out["completion"].append(values[1])
+            out["prompt_type"].append(types[0])
+            out["completion_type"].append(types[1])
+            out["problem_code"].append(code)
+            out["problem"].append(problem)
+    finally:
+        if enabled:
+            gc.enable()
     for name in TEXT_FIELDS:
         out[name] = _strings_without_surrogates(out[name])
-    columns = {"prompt": resolved[0], "completion": resolved[1]}
-    if chat:
-        columns = {"prompt": "messages", "completion": "messages"}
+    columns = {"prompt": used[0], "completion": used[1]}
+    if chats:
+        columns = {name: used[i] or "messages" for i, name in enumerate(TEXT_FIELDS)}
     return pl.DataFrame(out, schema=SCHEMA), columns, tuple(keys)
+
+
+def _resolve_column(wanted: str, present: Iterable[str]) -> str | None:
+    present = list(present)
+    if wanted in present:
+        return wanted
+    folded = [c for c in present if c.lower() == wanted.lower()]
+    return folded[0] if len(folded) == 1 else None
 
 
 def _strings_without_surrogates(values: list) -> list:

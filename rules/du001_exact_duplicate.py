@@ -2,7 +2,6 @@ import polars as pl
 
 from prep.finding import Severity
 from prep.rule import Rule
-from prep.text import normalized
 
 
 class ExactDuplicate(Rule):
@@ -31,10 +30,8 @@ class ExactDuplicate(Rule):
     severity = Severity.WARNING
 
     def check_source(self, ctx, source):
-        keys = [normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c")]
         dupes = (
-            source.pair_rows()
-            .with_columns(keys)
+            ctx.normalized_pairs(source)
             .with_columns(
                 pl.col("row").min().over("p", "c").alias("kept"),
                 pl.len().over("p", "c").alias("size"),

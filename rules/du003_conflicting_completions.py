@@ -2,7 +2,7 @@ import polars as pl
 
 from prep.finding import Severity
 from prep.rule import Rule
-from prep.text import normalized, row_list
+from prep.text import row_list
 
 
 class ConflictingCompletions(Rule):
@@ -32,8 +32,7 @@ class ConflictingCompletions(Rule):
 
     def check_source(self, ctx, source):
         groups = (
-            source.pair_rows()
-            .with_columns(normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c"))
+            ctx.normalized_pairs(source)
             .with_columns(pl.col("c").n_unique().over("p").alias("distinct"))
             .filter(pl.col("distinct") > 1)
             .sort("row")
