@@ -18,6 +18,7 @@ from prep.config import Settings
 from prep.dataset import TEXT_FIELDS, Source
 from prep.errors import ConfigError
 from prep.finding import Finding, Severity
+from prep.minhash import Fingerprints, NearDupConfig, fingerprint_rows
 from prep.rule import Rule
 from prep.text import normalized
 from prep.tokenizers import count_tokens_family
@@ -42,6 +43,7 @@ class Context:
         self._tokens: dict[tuple[str, str, str], pl.DataFrame] = {}
         self._pairs: dict[str, tuple[int, int]] = {}
         self._normalized: dict[str, pl.DataFrame] = {}
+        self._fingerprints: dict[tuple, Fingerprints] = {}
 
     @property
     def train(self) -> list[Source]:
@@ -71,6 +73,16 @@ class Context:
                 "row", normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c")
             )
         return self._normalized[key]
+
+    def fingerprints(self, source: Source, config: NearDupConfig, reference: Source | None = None) -> Fingerprints:
+        """MinHash fingerprints of ``source``'s text rows under ``config``, computed once per run. With
+        ``reference`` (training data, for leakage), the boilerplate shingles are the reference's."""
+        key = (f"{source.role}\0{source.name}", config, None if reference is None else reference.name)
+        if key not in self._fingerprints:
+            boilerplate = None if reference is None else self.fingerprints(reference, config).boilerplate
+            self.progress(f"MinHash signatures of {source.name}")
+            self._fingerprints[key] = fingerprint_rows(source.pair_rows(), config, boilerplate)
+        return self._fingerprints[key]
 
     def _pair_stats(self, source: Source) -> tuple[int, int]:
         key = f"{source.role}\0{source.name}"

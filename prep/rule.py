@@ -93,7 +93,10 @@ class Rule:
                     f"options: {choices}"
                 )
             values[spec.name] = _coerce(value, hints[spec.name], f"{where}: option '{key}' of {cls.code}")
-        return cls.Options(**values)
+        try:
+            return cls.Options(**values)
+        except ValueError as exc:  # an Options.__post_init__ rejecting a value
+            raise ConfigError(f"{where}: {cls.code} ({cls.name}): {exc}") from None
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

@@ -12,7 +12,7 @@ def normalized(expr: pl.Expr) -> pl.Expr:
     NFC runs only on values with a non-ASCII character (ASCII is always NFC), and the replacement touches only
     whitespace that is not already a single space.
     """
-    nfc = pl.when(expr.str.contains(r"[^\x00-\x7F]")).then(expr.str.normalize("NFC")).otherwise(expr)
+    nfc = pl.when(expr.str.len_bytes() != expr.str.len_chars()).then(expr.str.normalize("NFC")).otherwise(expr)
     return nfc.str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
 
 

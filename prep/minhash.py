@@ -1,0 +1,498 @@
+"""Near-duplicate detection: MinHash signatures computed over whole columns, LSH banding, exact verification.
+
+The pipeline, for one source (or two, training and validation, for leakage):
+
+1. **Normalise** the compared text with polars (``compare``: prompt + completion, prompt, or completion):
+   Unicode NFKC, lower case, punctuation and symbols to spaces, whitespace collapsed (each step configurable).
+2. **Shingle** into word n-grams (``ngram``, default 2). A text with fewer words than ``ngram`` has one shingle:
+   all its words. Words are hashed with polars' vectorised hash under a fixed seed (identical in every process
+   for a given polars version, which :meth:`NearDupConfig.fingerprint` includes), and n-gram hashes are combined
+   from word hashes with numpy over the whole batch. Rows with identical normalised text are collapsed to one
+   representative first.
+3. **Boilerplate**: shingles present in more than ``boilerplate_share`` of the rows (estimated on an evenly
+   spaced sample) are dropped, so that a shared instruction or tool preamble does not make every row a near
+   duplicate of every other. Skipped for sources under ``BOILERPLATE_MIN_ROWS`` rows.
+4. **Signatures**: ``num_perm`` MinHash values per row in datasketch's ``affine32`` scheme: the permutation
+   parameters are those of ``datasketch.MinHash(num_perm, seed)``, each shingle's 32-bit hash is pre-mixed with
+   the MurmurHash3 finaliser, and ``a * h + b`` (mod 2^32) is minimised per row. That is exactly what
+   ``datasketch.MinHash.update`` computes shingle by shingle (tests check it bit for bit), done here as a few
+   numpy operations per block of shingles, on two threads. Signatures are one compact uint32 array.
+5. **LSH banding** (:func:`lsh_params`): rows sharing a band of their signature are candidates, found by sorting
+   64-bit band keys. Buckets up to ``BUCKET_ALL_PAIRS`` rows give all their pairs; larger ones a linear number
+   (each row with its predecessor and with the bucket's first row). A candidate is kept only if the two
+   signatures agree on at least ``threshold - 4 sigma`` of their values, a vectorised estimate of the Jaccard
+   similarity that removes most candidates below the threshold before the exact check.
+6. **Verification**: every remaining pair's true Jaccard similarity of its shingle sets (64-bit shingle hashes)
+   is computed, with and without the boilerplate shingles; a pair is kept only if both reach the threshold, and
+   the similarity reported is that of the full sets, which anyone can re-check from the text. Nothing below the
+   threshold is ever reported, and boilerplate can only remove pairs, never add one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import polars as pl
+
+from prep.tokenizers import thread_count
+
+COMPARE = ("prompt+completion", "prompt", "completion")
+# Sources smaller than this skip the boilerplate filter: shares estimated on a few rows mean nothing.
+BOILERPLATE_MIN_ROWS = 500
+BOILERPLATE_SAMPLE_ROWS = 20_000
+# Buckets up to this size contribute all their pairs; larger ones a linear number (first row and predecessor).
+BUCKET_ALL_PAIRS = 64
+# Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
+BATCH_ROWS = 50_000
+BLOCK_SHINGLES = 4096
+# Separates prompt from completion in the compared text; survives normalisation (it is added after it).
+FIELD_SEPARATOR = "\u2402"
+
+_U32 = np.uint32
+_U64 = np.uint64
+_MASK32 = (1 << 32) - 1
+_MASK64 = (1 << 64) - 1
+_COMBINE = 0x9E3779B97F4A7C15  # the 64-bit golden ratio, an odd multiplier
+_WORD_SEED = 0x5EED
+
+
+@dataclass(frozen=True)
+class NearDupConfig:
+    """Every knob of the near-duplicate pipeline; :meth:`fingerprint` names a configuration in reports."""
+
+    threshold: float = 0.6
+    ngram: int = 2
+    num_perm: int = 128
+    seed: int = 1
+    compare: str = "prompt+completion"
+    nfkc: bool = True
+    lowercase: bool = True
+    strip_punctuation: bool = True
+    boilerplate_share: float = 0.1
+
+    def fingerprint(self) -> str:
+        """A short name of this configuration and of the polars version whose word hash it uses: detections
+        are reproducible under the same fingerprint."""
+        text = ";".join(f"{k}={v}" for k, v in sorted(asdict(self).items())) + f";polars={pl.__version__}"
+        return "minhash-" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+    @property
+    def band_rows(self) -> int:
+        return lsh_params(self.threshold, self.num_perm)[1]
+
+    @property
+    def bands(self) -> int:
+        return lsh_params(self.threshold, self.num_perm)[0]
+
+
+def lsh_params(threshold: float, num_perm: int, slack: float = 0.05, min_probability: float = 0.95) -> tuple[int, int]:
+    """(bands, rows) for LSH banding: the largest ``rows`` such that a pair with Jaccard ``threshold + slack``
+    shares at least one band with probability >= ``min_probability`` (P = 1 - (1 - J^r)^b, b = num_perm // r).
+
+    Larger ``rows`` make the S-curve steeper: far fewer candidates below the threshold (each costs a check), at
+    the price of missing some pairs just above it. With the defaults (0.6, 128 permutations): 25 bands of 5 rows,
+    P(0.6) = 0.87, P(0.65) = 0.95, P(0.7) = 0.99, P(0.8) = 1.00, while P(0.3) = 0.06 and P(0.1) = 0.0003.
+    """
+    target = min(1.0, threshold + slack)
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if 1 - (1 - target**rows) ** bands >= min_probability:
+            best = (bands, rows)
+    return best
+
+
+def candidate_probability(similarity: float, bands: int, rows: int) -> float:
+    return 1 - (1 - similarity**rows) ** bands
+
+
+# --- normalisation and shingles -------------------------------------------------------------------------------
+
+
+def normalize_expr(expr: pl.Expr, config: NearDupConfig) -> pl.Expr:
+    """The near-duplicate normalisation as a polars expression. NFKC runs only on values with a non-ASCII
+    character (ASCII is its own NFKC), and the whitespace pattern matches only what is not already one space:
+    both give the plain definition's result several times faster."""
+    if config.nfkc:
+        expr = pl.when(expr.str.len_bytes() != expr.str.len_chars()).then(expr.str.normalize("NFKC")).otherwise(expr)
+    if config.lowercase:
+        expr = expr.str.to_lowercase()
+    if config.strip_punctuation:
+        expr = expr.str.replace_all(r"[\p{P}\p{S}]+", " ")
+    return expr.str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
+
+
+def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
+    """The normalised text compared for each row of ``frame`` (columns ``prompt`` and ``completion``)."""
+    prompt = normalize_expr(pl.col("prompt"), config)
+    completion = normalize_expr(pl.col("completion"), config)
+    if config.compare == "prompt":
+        expr = prompt
+    elif config.compare == "completion":
+        expr = completion
+    else:
+        expr = pl.concat_str([prompt, pl.lit(FIELD_SEPARATOR), completion], separator=" ")
+    return frame.select(expr.alias("text"))["text"]
+
+
+def word_hashes(words: pl.Series) -> np.ndarray:
+    """64-bit hashes of words, with polars' vectorised hash under fixed seeds: the same in every process for a
+    given polars version (the version is part of :meth:`NearDupConfig.fingerprint`)."""
+    return words.hash(seed=_WORD_SEED).to_numpy().astype(_U64, copy=False)
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, as datasketch's affine32 scheme applies it before permuting."""
+    h = h ^ (h >> _U32(16))
+    h = h * _U32(0x85EBCA6B)
+    h = h ^ (h >> _U32(13))
+    h = h * _U32(0xC2B2AE35)
+    return h ^ (h >> _U32(16))
+
+
+def combine_python(hashes: Sequence[int]) -> int:
+    """The shingle hash of one n-gram from its word hashes, the slow way (tests, the benchmark's reference)."""
+    h = hashes[0]
+    for nxt in hashes[1:]:
+        h = (h * _COMBINE + nxt) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
+    return h ^ (h >> 33)
+
+
+def to_hash32(h64: np.ndarray | int) -> np.ndarray | int:
+    """Fold a 64-bit shingle hash to the 32-bit input of the affine32 MinHash scheme."""
+    if isinstance(h64, int):
+        return ((h64 >> 32) ^ h64) & _MASK32
+    return ((h64 >> _U64(32)) ^ (h64 & _U64(_MASK32))).astype(_U32)
+
+
+def split_words(texts: pl.Series) -> pl.DataFrame:
+    """One row per word: ``owner`` (index into ``texts``) and ``word``, in text order. Texts are normalised, so
+    words are separated by single spaces."""
+    return (
+        pl.DataFrame({"text": texts})
+        .with_row_index("owner")
+        .select("owner", pl.col("text").str.split(" ").alias("word"))
+        .explode("word")
+        .filter(pl.col("word").is_not_null() & (pl.col("word") != ""))
+    )
+
+
+def shingles(texts: pl.Series, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word n-gram shingles of each text: (owner index into ``texts``, 64-bit shingle hash), owner-ordered.
+
+    Texts with no words have no shingles; a text with fewer than ``ngram`` words has one shingle of all of them.
+    """
+    words = split_words(texts)
+    if words.height == 0:
+        return np.zeros(0, np.int64), np.zeros(0, _U64)
+    h = word_hashes(words["word"])
+    owner = words["owner"].to_numpy().astype(np.int64)
+    n = len(h)
+    counts = np.bincount(owner)
+    length = counts[owner]  # words in the row of each position
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    combined = h.copy()
+    for k in range(1, ngram):
+        combined[: n - k] = combined[: n - k] * _U64(_COMBINE) + h[k:]
+    # A full n-gram starts at i when position i + n - 1 is in the same row.
+    full = np.zeros(n, dtype=bool)
+    if n >= ngram:
+        full[: n - ngram + 1] = owner[ngram - 1 :] == owner[: n - ngram + 1]
+    short = first & (length < ngram)
+    if short.any():
+        # Rows shorter than n: one shingle of all their words (rare, so a small loop over their lengths).
+        positions = np.flatnonzero(short)
+        value = h[positions].copy()
+        for k in range(1, ngram - 1):
+            has = length[positions] > k
+            value[has] = value[has] * _U64(_COMBINE) + h[positions[has] + k]
+        combined[positions] = value
+    keep = full | short
+    return owner[keep], _fmix64(combined[keep])
+
+
+# --- signatures -----------------------------------------------------------------------------------------------
+
+
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The affine32 permutation parameters datasketch uses for ``MinHash(num_perm, seed)``."""
+    from datasketch import MinHash
+
+    perms = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return perms[0].astype(_U32), perms[1].astype(_U32)
+
+
+def signatures(owner: np.ndarray, h64: np.ndarray, n_rows: int, config: NearDupConfig) -> np.ndarray:
+    """MinHash signatures, (n_rows, num_perm) uint32; rows without shingles keep the empty value 2^32 - 1.
+
+    For a block of about ``BLOCK_SHINGLES`` shingles (whole rows), ``a * h + b`` is one (num_perm x block) uint32
+    matrix (the wrap-around is the mod 2^32 of the affine32 scheme) and one ``minimum.reduceat`` per row span;
+    the block is small enough to stay in cache, and blocks run on two threads (numpy releases the GIL).
+    """
+    a, b = permutations(config.num_perm, config.seed)
+    out = np.full((n_rows, config.num_perm), _MASK32, dtype=_U32)
+    if len(h64) == 0:
+        return out
+    mixed = fmix32(to_hash32(h64))
+    row_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    cuts = np.unique(np.r_[np.searchsorted(row_starts, np.arange(0, len(h64), BLOCK_SHINGLES)), len(row_starts)])
+    bounds = np.r_[row_starts, len(h64)]
+    column = b[:, None]
+    found = np.empty((config.num_perm, len(row_starts)), dtype=_U32)  # one column per row with shingles
+
+    def block(i: int) -> None:
+        first_row, end_row = cuts[i], cuts[i + 1]
+        lo, hi = bounds[first_row], bounds[end_row]
+        values = np.multiply.outer(a, mixed[lo:hi])
+        values += column
+        found[:, first_row:end_row] = np.minimum.reduceat(values, row_starts[first_row:end_row] - lo, axis=1)
+
+    with ThreadPoolExecutor(thread_count()) as pool:
+        list(pool.map(block, range(len(cuts) - 1)))
+    out[owner[row_starts]] = found.T
+    return out
+
+
+def band_keys(signature: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """A 64-bit key of one band of each signature; equal bands give equal keys (and unequal bands almost
+    never do: a collision only adds a candidate, which verification then rejects)."""
+    part = signature[:, band * rows : (band + 1) * rows].astype(_U64)
+    key = np.full(signature.shape[0], band, dtype=_U64)
+    for col in range(rows):
+        key = _fmix64(key * _U64(_COMBINE) + part[:, col])
+    return key
+
+
+# --- the index ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fingerprints:
+    """What the near-duplicate pipeline keeps per source: the compared text, exact-duplicate representatives and
+    the MinHash signature of each representative (a compact uint32 array, not per-row objects)."""
+
+    rows: np.ndarray  # source row index of each entry
+    text: pl.Series  # normalised compared text
+    representative: np.ndarray  # entry index of the first entry with the same text
+    signature: np.ndarray  # (entries, num_perm) uint32; meaningful for representatives with shingles
+    has_shingles: np.ndarray  # bool per entry
+    boilerplate: np.ndarray  # sorted uint64 shingle hashes that were dropped
+
+    def searchable(self) -> np.ndarray:
+        """Entries that take part in LSH: representatives that have shingles."""
+        return np.flatnonzero((self.representative == np.arange(len(self.representative))) & self.has_shingles)
+
+
+def frequent_shingles(texts: pl.Series, config: NearDupConfig) -> np.ndarray:
+    """Shingles present in more than ``boilerplate_share`` of rows, on an evenly spaced sample of rows."""
+    n = len(texts)
+    if n < BOILERPLATE_MIN_ROWS or not 0 < config.boilerplate_share < 1:
+        return np.zeros(0, _U64)
+    step = max(1, n // BOILERPLATE_SAMPLE_ROWS)
+    sample = texts.gather(np.arange(0, n, step))
+    owner, h = shingles(sample, config.ngram)
+    counts = pl.DataFrame({"owner": owner, "h": h}).unique().group_by("h").len()
+    limit = config.boilerplate_share * len(sample)
+    return np.sort(counts.filter(pl.col("len") > limit)["h"].to_numpy().astype(_U64))
+
+
+def filtered_shingles(
+    texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    owner, h = shingles(texts, config.ngram)
+    if len(boilerplate):
+        found = boilerplate[np.minimum(np.searchsorted(boilerplate, h), len(boilerplate) - 1)] == h
+        owner, h = owner[~found], h[~found]
+    return owner, h
+
+
+def fingerprint_rows(
+    frame: pl.DataFrame, config: NearDupConfig, boilerplate: np.ndarray | None = None
+) -> Fingerprints:
+    """Compared text, exact-duplicate representatives and signatures for the rows of ``frame`` (columns
+    ``row``, ``prompt``, ``completion``, both text). ``boilerplate`` defaults to this frame's own."""
+    text = compared_text(frame, config)
+    first = (
+        pl.DataFrame({"text": text})
+        .with_row_index("i")
+        .select(pl.col("i").min().over("text").alias("rep"))["rep"]
+        .to_numpy()
+        .astype(np.int64)
+    )
+    reps = np.flatnonzero(first == np.arange(len(first)))
+    if boilerplate is None:
+        boilerplate = frequent_shingles(text.gather(reps), config)
+    signature = np.full((len(first), config.num_perm), _MASK32, dtype=_U32)
+    has = np.zeros(len(first), dtype=bool)
+    for lo in range(0, len(reps), BATCH_ROWS):
+        batch = reps[lo : lo + BATCH_ROWS]
+        owner, h = filtered_shingles(text.gather(batch), config, boilerplate)
+        signature[batch] = signatures(owner, h, len(batch), config)
+        present = np.zeros(len(batch), dtype=bool)
+        present[owner] = True
+        has[batch] = present
+    return Fingerprints(
+        rows=frame["row"].to_numpy().astype(np.int64),
+        text=text,
+        representative=first,
+        signature=signature,
+        has_shingles=has[first],  # an exact duplicate has its representative's shingles
+        boilerplate=boilerplate,
+    )
+
+
+def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of entries that share a key, from entries sorted by key. Runs up to ``BUCKET_ALL_PAIRS`` give all
+    their pairs; a longer run gives each member's pair with the run's first member and with its predecessor."""
+    n = len(order)
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    boundary = np.r_[True, keys_sorted[1:] != keys_sorted[:-1]]
+    run_id = np.cumsum(boundary) - 1
+    run_start = np.flatnonzero(boundary)
+    run_len = np.diff(np.r_[run_start, n])
+    size = run_len[run_id]
+    pos = np.arange(n) - run_start[run_id]  # position inside the run
+    small = (size > 1) & (size <= BUCKET_ALL_PAIRS)
+    # Small runs: each member pairs with every later member of its run.
+    idx = np.flatnonzero(small)
+    later = size[idx] - 1 - pos[idx]
+    left = np.repeat(idx, later)
+    offsets = np.arange(len(left)) - np.repeat(np.cumsum(later) - later, later) + 1
+    right = left + offsets
+    # Long runs: predecessor and first member.
+    big = np.flatnonzero((size > BUCKET_ALL_PAIRS) & (pos > 0))
+    head = run_start[run_id[big]]
+    chain_left = np.r_[big - 1, head[pos[big] > 1]]
+    chain_right = np.r_[big, big[pos[big] > 1]]
+    a = order[np.r_[left, chain_left]]
+    b = order[np.r_[right, chain_right]]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def candidate_pairs(
+    signature: np.ndarray, entries: np.ndarray, config: NearDupConfig, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """Pairs of ``entries`` (indices into ``signature``) that share a band, and whose signatures agree on at least
+    ``threshold - 4 sigma`` of their values (an estimate of Jaccard similarity that removes most candidates
+    below the threshold before the exact check, cheaply and with a miss probability of about 3e-5).
+
+    With ``groups`` (0 or 1 per entry), only pairs across the two groups are kept.
+    Returns (m, 2) int64 entry pairs, unique and sorted.
+    """
+    if len(entries) < 2:
+        return np.zeros((0, 2), np.int64)
+    bands, rows = config.bands, config.band_rows
+    sigma = math.sqrt(config.threshold * (1 - config.threshold) / config.num_perm)
+    floor = max(0.0, config.threshold - 4 * sigma)
+    sub = signature[entries]
+    found = []
+    for band in range(bands):
+        keys = band_keys(sub, band, rows)
+        order = np.argsort(keys, kind="stable")
+        x, y = _pairs_in_runs(order, keys[order])
+        if groups is not None:
+            across = groups[x] != groups[y]
+            x, y = x[across], y[across]
+        for lo in range(0, len(x), 1 << 16):
+            xs, ys = x[lo : lo + (1 << 16)], y[lo : lo + (1 << 16)]
+            agree = (sub[xs] == sub[ys]).mean(axis=1)
+            keep = agree >= floor
+            if keep.any():
+                found.append(np.stack([entries[xs[keep]], entries[ys[keep]]], axis=1))
+    if not found:
+        return np.zeros((0, 2), np.int64)
+    return np.unique(np.concatenate(found), axis=0)
+
+
+@dataclass(frozen=True)
+class ShingleSet:
+    """A row's shingles (64-bit hashes): all of them, and those that are not boilerplate."""
+
+    full: frozenset
+    content: frozenset
+
+
+def shingle_sets(texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray) -> list[ShingleSet]:
+    """The exact shingle sets of each text."""
+    owner, h = shingles(texts, config.ngram)
+    empty = ShingleSet(frozenset(), frozenset())
+    sets: list[ShingleSet] = [empty] * len(texts)
+    if len(h) == 0:
+        return sets
+    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
+    values = h.tolist()
+    dropped = set(boilerplate.tolist())
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        full = frozenset(values[lo:hi])
+        sets[owner[lo]] = ShingleSet(full, full - dropped if dropped else full)
+    return sets
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    if not a and not b:
+        return 1.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def similarity(a: ShingleSet, b: ShingleSet, threshold: float) -> float | None:
+    """The Jaccard similarity of two rows' full shingle sets when the pair is a near duplicate, else None.
+
+    A pair is a near duplicate when both its full shingle sets and its sets without boilerplate reach the
+    threshold: the first is the similarity anyone can re-check from the text; the second keeps a shared
+    instruction or preamble from making unrelated rows look alike. So boilerplate can only remove pairs.
+    """
+    full = jaccard(a.full, b.full)
+    if full < threshold or not a.content or not b.content:
+        return None
+    return full if jaccard(a.content, b.content) >= threshold else None
+
+
+def verify(pairs: np.ndarray, sets: dict[int, ShingleSet], threshold: float) -> list[tuple[int, int, float]]:
+    """Candidate pairs that are near duplicates (see :func:`similarity`), with their similarity. A loop over
+    pairs, as each needs set intersections; after the signature filter the candidates are few."""
+    out = []
+    for x, y in pairs.tolist():
+        value = similarity(sets[x], sets[y], threshold)
+        if value is not None:
+            out.append((x, y, value))
+    return out
+
+
+class UnionFind:
+    """Disjoint sets over 0..n-1; a set's root is always its smallest member (unions attach the larger root)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx < ry:
+            self.parent[ry] = rx
+        elif ry < rx:
+            self.parent[rx] = ry

@@ -1,0 +1,183 @@
+"""The near-duplicate machinery: datasketch-exact signatures, verified pairs, recall on real text, leakage."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+
+import numpy as np
+import polars as pl
+import pytest
+from datasketch import MinHash
+
+import prep
+import prep.minhash as mh
+from prep.config import Settings
+from tests.conftest import shared
+
+CONFIG = mh.NearDupConfig()
+
+
+def reference_words(text: str) -> list[str]:
+    """The near-duplicate normalisation, written plainly in Python: NFKC, lower case, punctuation and symbols
+    (Unicode categories P* and S*) to spaces, split on whitespace."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text)
+    return text.split()
+
+
+def reference_shingles(prompt: str, completion: str, n: int = 2) -> set[tuple[str, ...]]:
+    words = reference_words(prompt) + [mh.FIELD_SEPARATOR] + reference_words(completion)
+    if len(words) < n:
+        return {tuple(words)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def plain_jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b)
+
+
+def test_signatures_equal_datasketch_update_bit_for_bit():
+    texts = pl.Series(["the quick brown fox jumps over the lazy dog", "a", "", "hello world", "one two three"] * 50)
+    owner, h = mh.shingles(texts, 2)
+    sig = mh.signatures(owner, h, len(texts), CONFIG)
+    for i in range(5):
+        m = MinHash(num_perm=CONFIG.num_perm, seed=CONFIG.seed, hashfunc=lambda v: v)
+        for value in h[owner == i].tolist():
+            m.update(mh.to_hash32(value))
+        assert (m.hashvalues == sig[i]).all()
+    assert (sig[2] == np.iinfo(np.uint32).max).all()  # no shingles: the empty signature
+
+
+@pytest.mark.parametrize("ngram", [1, 2, 3])
+def test_vectorised_shingles_equal_the_slow_definition(ngram):
+    texts = pl.Series(["the quick brown fox", "a", "", "hello world", "one two three four five six", "x y"])
+    owner, h = mh.shingles(texts, ngram)
+    for i, text in enumerate(texts.to_list()):
+        words = text.split()
+        hashes = mh.word_hashes(pl.Series(words, dtype=pl.String)).tolist()
+        expected = [mh.combine_python(hashes[j : j + ngram]) for j in range(max(1, len(words) - ngram + 1))] if words else []
+        assert h[owner == i].tolist() == expected
+
+
+def test_normalisation_matches_the_plain_python_definition():
+    samples = ["Café — “quoted”, naïve résumé!", "ＦＵＬＬ width ① text", "tabs\tand\nnew  lines", "emoji 🙂 here", "$5.00 + 10%"]
+    got = mh.compared_text(pl.DataFrame({"prompt": samples, "completion": ["ok"] * len(samples)}), CONFIG).to_list()
+    for text, value in zip(samples, got):
+        assert value.split() == reference_words(text) + [mh.FIELD_SEPARATOR, "ok"]
+
+
+def test_lsh_parameters_favour_recall_at_the_threshold():
+    bands, rows = mh.lsh_params(0.6, 128)
+    assert (bands, rows) == (25, 5)
+    assert mh.candidate_probability(0.65, bands, rows) >= 0.95
+    assert mh.candidate_probability(0.2, bands, rows) < 0.01
+
+
+def _edit(words: list[str], fraction: float, vocabulary: list[str], rng: random.Random) -> list[str]:
+    words = list(words)
+    for _ in range(max(1, round(fraction * len(words)))):
+        op = rng.choice("sid")
+        i = rng.randrange(len(words))
+        if op == "s":
+            words[i] = rng.choice(vocabulary)
+        elif op == "i":
+            words.insert(i, rng.choice(vocabulary))
+        elif len(words) > 1:
+            del words[i]
+    return words
+
+
+def injected(n_copies: int = 300, seed: int = 7):
+    """Alpaca rows plus copies of some of them with 1% to 10% of their words edited."""
+    rows = json.loads(shared("alpaca_demo/alpaca_en_demo.json").read_text(encoding="utf-8"))
+    base = [{"prompt": (r["instruction"] + "\n" + r["input"]).strip(), "completion": r["output"]} for r in rows]
+    rng = random.Random(seed)
+    vocabulary = [w for r in base for w in r["completion"].split()]
+    pairs = []
+    out = list(base)
+    eligible = [i for i, r in enumerate(base) if len(r["completion"].split()) >= 20]
+    for original in rng.sample(eligible, n_copies):
+        fraction = rng.uniform(0.01, 0.10)
+        completion = " ".join(_edit(base[original]["completion"].split(), fraction, vocabulary, rng))
+        pairs.append((original, len(out)))
+        out.append({"prompt": base[original]["prompt"], "completion": completion})
+    return out, pairs
+
+
+def test_recall_of_injected_near_duplicates_and_no_pair_below_threshold():
+    records, pairs = injected()
+    result = prep.lint(pl.DataFrame(records), settings=Settings(models=("llama3-8b",), select=("DU002",)))
+    findings = [f for f in result.findings if f.code == "DU002"]
+    assert not any(f.data["suspicious"] for f in findings)
+    cluster_of = {f.row: f.data["cluster"] for f in findings}
+    kept_of = {f.data["cluster"]: f.data["kept_row"] for f in findings}
+    found = sum(
+        1
+        for original, copy in pairs
+        if cluster_of.get(copy) is not None and (cluster_of.get(original) == cluster_of[copy] or kept_of[cluster_of[copy]] == original)
+    )
+    assert found / len(pairs) >= 0.95
+    # Every reported pair, re-checked with plain Python sets of word tuples, is at or above the threshold.
+    for f in findings:
+        a, b = records[f.row], records[f.data["matched_row"]]
+        similarity = plain_jaccard(reference_shingles(a["prompt"], a["completion"]), reference_shingles(b["prompt"], b["completion"]))
+        assert similarity >= CONFIG.threshold
+        assert similarity == pytest.approx(f.data["similarity"], abs=1e-4)
+
+
+def test_leaks_are_flagged_for_exactly_the_duplicated_validation_rows():
+    rows = json.loads(shared("alpaca_demo/alpaca_en_demo.json").read_text(encoding="utf-8"))
+    base = [{"prompt": (r["instruction"] + "\n" + r["input"]).strip(), "completion": r["output"]} for r in rows]
+    # alpaca has exact duplicates of its own; keep one of each so that "unrelated" rows really are.
+    seen, unique = set(), []
+    for r in base:
+        key = (r["prompt"], r["completion"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    train, rest = unique[:700], unique[700:]
+    rng = random.Random(3)
+    vocabulary = [w for r in train for w in r["completion"].split()]
+    validation, expected = [], {}
+    for i, original in enumerate(rng.sample(range(len(train)), 60)):
+        record = dict(train[original])
+        if i % 3 == 0:  # exact copy, different case and punctuation
+            record = {"prompt": record["prompt"].upper(), "completion": record["completion"].replace(".", "!")}
+        elif len(record["completion"].split()) >= 20:
+            record["completion"] = " ".join(_edit(record["completion"].split(), 0.05, vocabulary, rng))
+        expected[len(validation)] = original
+        validation.append(record)
+    for record in rest[:100]:
+        validation.append(record)
+    result = prep.lint(
+        pl.DataFrame(train),
+        validation=pl.DataFrame(validation),
+        settings=Settings(models=("llama3-8b",), select=("LK001",)),
+    )
+    flagged = {f.row: f.data["train_row"] for f in result.findings}
+    assert set(flagged) == set(expected)
+    for row, train_row in flagged.items():
+        a, b = validation[row], train[train_row]
+        assert plain_jaccard(reference_shingles(a["prompt"], a["completion"]), reference_shingles(b["prompt"], b["completion"])) >= 0.6
+    assert all(f.severity.value == "error" and f.source == "validation" for f in result.findings)
+
+
+def test_boilerplate_preamble_does_not_make_everything_a_duplicate():
+    preamble = (
+        "You are a support assistant for a large telecom company. Read the customer ticket below with care and "
+        "classify it into exactly one of these categories: billing, network, device, account. Answer with the "
+        "category name only, in lower case, without any explanation. Ticket: "
+    )
+    rng = random.Random(0)
+    words = "router modem bill invoice charge refund signal tower antenna phone screen battery login password".split()
+    records = [
+        {"prompt": preamble + " ".join(rng.choice(words) + str(rng.randrange(1000)) for _ in range(8)), "completion": "billing"}
+        for _ in range(800)
+    ]
+    result = prep.lint(pl.DataFrame(records), settings=Settings(models=("llama3-8b",), select=("DU002",)))
+    assert result.findings == []
+    unfiltered = Settings(models=("llama3-8b",), select=("DU002",), rules={"DU002": {"boilerplate-share": 0.0}})
+    assert prep.lint(pl.DataFrame(records), settings=unfiltered).findings  # the preamble alone links rows
