@@ -49,7 +49,7 @@ BOILERPLATE_SAMPLE_ROWS = 20_000
 BUCKET_ALL_PAIRS = 64
 # Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
 BATCH_ROWS = 50_000
-BLOCK_SHINGLES = 4096
+BLOCK_SHINGLES = 16384
 # Separates prompt from completion in the compared text; survives normalisation (it is added after it).
 FIELD_SEPARATOR = "\u2402"
 
@@ -313,13 +313,27 @@ def frequent_shingles(texts: pl.Series, config: NearDupConfig) -> np.ndarray:
     return np.sort(counts.filter(pl.col("len") > limit)["h"].to_numpy().astype(_U64))
 
 
+def is_boilerplate(h: np.ndarray, boilerplate: np.ndarray) -> np.ndarray:
+    """Which of ``h`` are in the sorted ``boilerplate`` hashes: a 64K-entry bit table on the low 16 bits rules
+    out almost every value at once, and only the rest is searched."""
+    found = np.zeros(len(h), dtype=bool)
+    if not len(boilerplate) or not len(h):
+        return found
+    table = np.zeros(1 << 16, dtype=bool)
+    table[(boilerplate & _U64(0xFFFF)).astype(np.int64)] = True
+    maybe = np.flatnonzero(table[(h & _U64(0xFFFF)).astype(np.int64)])
+    values = h[maybe]
+    found[maybe] = boilerplate[np.minimum(np.searchsorted(boilerplate, values), len(boilerplate) - 1)] == values
+    return found
+
+
 def filtered_shingles(
     texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     owner, h = shingles(texts, config.ngram)
     if len(boilerplate):
-        found = boilerplate[np.minimum(np.searchsorted(boilerplate, h), len(boilerplate) - 1)] == h
-        owner, h = owner[~found], h[~found]
+        keep = ~is_boilerplate(h, boilerplate)
+        owner, h = owner[keep], h[keep]
     return owner, h
 
 
@@ -422,59 +436,93 @@ def candidate_pairs(
     return np.unique(np.concatenate(found), axis=0)
 
 
-@dataclass(frozen=True)
-class ShingleSet:
-    """A row's shingles (64-bit hashes): all of them, and those that are not boilerplate."""
+@dataclass
+class ShingleTable:
+    """The exact shingle sets of some texts, as flat numpy arrays (no Python object per shingle).
 
-    full: frozenset
-    content: frozenset
-
-
-def shingle_sets(texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray) -> list[ShingleSet]:
-    """The exact shingle sets of each text."""
-    owner, h = shingles(texts, config.ngram)
-    empty = ShingleSet(frozenset(), frozenset())
-    sets: list[ShingleSet] = [empty] * len(texts)
-    if len(h) == 0:
-        return sets
-    bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
-    values = h.tolist()
-    dropped = set(boilerplate.tolist())
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        full = frozenset(values[lo:hi])
-        sets[owner[lo]] = ShingleSet(full, full - dropped if dropped else full)
-    return sets
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    if not a and not b:
-        return 1.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
-
-
-def similarity(a: ShingleSet, b: ShingleSet, threshold: float) -> float | None:
-    """The Jaccard similarity of two rows' full shingle sets when the pair is a near duplicate, else None.
-
-    A pair is a near duplicate when both its full shingle sets and its sets without boilerplate reach the
-    threshold: the first is the similarity anyone can re-check from the text; the second keeps a shared
-    instruction or preamble from making unrelated rows look alike. So boilerplate can only remove pairs.
+    ``key`` holds, sorted, one 64-bit key per distinct (text, shingle), for membership tests;
+    ``shingle``/``boilerplate`` list each text's distinct shingles contiguously (``start``, ``count``), and
+    ``content`` counts those that are not boilerplate.
     """
-    full = jaccard(a.full, b.full)
-    if full < threshold or not a.content or not b.content:
-        return None
-    return full if jaccard(a.content, b.content) >= threshold else None
+
+    key: np.ndarray
+    shingle: np.ndarray
+    boilerplate: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    content: np.ndarray
 
 
-def verify(pairs: np.ndarray, sets: dict[int, ShingleSet], threshold: float) -> list[tuple[int, int, float]]:
-    """Candidate pairs that are near duplicates (see :func:`similarity`), with their similarity. A loop over
-    pairs, as each needs set intersections; after the signature filter the candidates are few."""
-    out = []
-    for x, y in pairs.tolist():
-        value = similarity(sets[x], sets[y], threshold)
-        if value is not None:
-            out.append((x, y, value))
-    return out
+_TEXT_BITS = 24  # texts per table (16.7M); the other 40 bits of a key are the shingle hash's top bits
+
+
+def _member_key(text: np.ndarray, shingle: np.ndarray) -> np.ndarray:
+    """Sortable key of (text, shingle): the text index in the top 24 bits and the shingle hash's top 40 bits
+    below, so that one text's keys are contiguous and lookups stay in cache. Two distinct shingles of one text
+    share a key with probability about 1e-12 per pair."""
+    return (text.astype(_U64) << _U64(64 - _TEXT_BITS)) | (shingle >> _U64(_TEXT_BITS))
+
+
+def shingle_table(texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray) -> ShingleTable:
+    if len(texts) >= 1 << _TEXT_BITS:
+        raise ValueError(f"at most {1 << _TEXT_BITS:,} texts per shingle table")
+    owner, h = shingles(texts, config.ngram)
+    key = _member_key(owner, h)
+    order = np.argsort(key)
+    key = key[order]
+    distinct = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    key, owner, h = key[distinct], owner[order][distinct], h[order][distinct]
+    by_text = np.argsort(owner, kind="stable")
+    owner, h = owner[by_text], h[by_text]
+    flags = is_boilerplate(h, boilerplate)
+    count = np.bincount(owner, minlength=len(texts))
+    content = np.bincount(owner, weights=~flags, minlength=len(texts)).astype(np.int64)
+    return ShingleTable(key, h, flags, np.r_[0, np.cumsum(count)[:-1]].astype(np.int64), count, content)
+
+
+def pair_similarities(
+    left: ShingleTable, right: ShingleTable, x: np.ndarray, y: np.ndarray, chunk: int = 1 << 15
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Jaccard similarities of text pairs (``x`` in ``left``, ``y`` in ``right``): of the full shingle sets,
+    and of the sets without boilerplate (NaN when both are empty). Vectorised: each shingle of the smaller set is
+    looked up in the other's sorted keys, one ``searchsorted`` per chunk of pairs (see :func:`_member_key`)."""
+    full = np.zeros(len(x), dtype=np.float64)
+    content = np.zeros(len(x), dtype=np.float64)
+    for lo in range(0, len(x), chunk):
+        xs, ys = x[lo : lo + chunk], y[lo : lo + chunk]
+        inter = np.zeros(len(xs))
+        inter_content = np.zeros(len(xs))
+        swap = left.count[xs] > right.count[ys]
+        for flipped in (False, True):
+            sel = np.flatnonzero(swap == flipped)
+            if not len(sel):
+                continue
+            query, target = (right, left) if flipped else (left, right)
+            q_rows, t_rows = (ys[sel], xs[sel]) if flipped else (xs[sel], ys[sel])
+            lengths = query.count[q_rows]
+            which = np.repeat(np.arange(len(sel)), lengths)
+            at = query.start[q_rows][which] + np.arange(len(which)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            wanted = _member_key(t_rows[which], query.shingle[at])
+            if len(target.key):
+                pos = np.minimum(np.searchsorted(target.key, wanted), len(target.key) - 1)
+                hit = target.key[pos] == wanted
+            else:
+                hit = np.zeros(len(wanted), dtype=bool)
+            inter[sel] = np.bincount(which, weights=hit, minlength=len(sel))
+            inter_content[sel] = np.bincount(which, weights=hit & ~query.boilerplate[at], minlength=len(sel))
+        union = left.count[xs] + right.count[ys] - inter
+        full[lo : lo + chunk] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        union_c = left.content[xs] + right.content[ys] - inter_content
+        content[lo : lo + chunk] = np.where(union_c > 0, inter_content / np.maximum(union_c, 1), np.nan)
+    return full, content
+
+
+def near_duplicate_pairs(full: np.ndarray, content: np.ndarray, threshold: float) -> np.ndarray:
+    """Which pairs are near duplicates: both their full shingle sets and their sets without boilerplate reach the
+    threshold. The full-set similarity is the one reported, since anyone can re-check it from the text; the
+    content condition keeps a shared instruction or preamble from making unrelated rows look alike, so
+    boilerplate can only remove pairs, never add one. Rows with nothing but boilerplate match nothing."""
+    return (full >= threshold) & (np.nan_to_num(content, nan=-1.0) >= threshold)
 
 
 class UnionFind:

@@ -15,15 +15,14 @@ import polars as pl
 from prep.dataset import Source
 from prep.engine import Context
 from prep.minhash import (
-    jaccard,
     COMPARE,
-    Fingerprints,
     NearDupConfig,
+    ShingleTable,
     UnionFind,
     candidate_pairs,
-    shingle_sets,
-    similarity,
-    verify,
+    near_duplicate_pairs,
+    pair_similarities,
+    shingle_table,
 )
 
 
@@ -87,51 +86,72 @@ class Cluster:
         return len(self.rows)
 
 
-def _verified_edges(fp: Fingerprints, config: NearDupConfig) -> tuple[list[tuple[int, int, float]], dict]:
-    pairs = candidate_pairs(fp.signature, fp.searchable(), config)
-    involved = np.unique(pairs)
-    sets = dict(zip(involved.tolist(), shingle_sets(fp.text.gather(involved), config, fp.boilerplate)))
-    return verify(pairs, sets, config.threshold), sets
+def _similar(
+    left: ShingleTable, right: ShingleTable, x: np.ndarray, y: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(near-duplicate mask, full-set similarity) for pairs of texts."""
+    full, content = pair_similarities(left, right, x, y)
+    return near_duplicate_pairs(full, content, threshold), full
 
 
 def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "first") -> list[Cluster]:
     """Clusters of near-duplicate rows of ``source`` (two or more rows each), in order of their first row.
 
-    Rows are linked by verified pairs (Jaccard >= threshold) and by identical normalised text; clusters are the
-    connected components (union-find). ``keep`` picks the row kept: ``first`` or ``longest`` (most characters of
-    compared text, then first).
+    Rows are linked by verified pairs (see :func:`prep.minhash.near_duplicate_pairs`) and by identical normalised
+    text; clusters are the connected components (union-find). ``keep`` picks the row kept: ``first`` or
+    ``longest`` (most characters of compared text, then first).
     """
     fp = ctx.fingerprints(source, config)
-    edges, sets = _verified_edges(fp, config)
     n = len(fp.rows)
-    union = UnionFind(n)
     searchable = fp.has_shingles
+    pairs = candidate_pairs(fp.signature, fp.searchable(), config)
+    involved = np.unique(pairs)
+    ctx.progress(f"verifying {len(pairs):,} candidate pairs of {source.name}")
+    table = shingle_table(fp.text.gather(involved), config, fp.boilerplate)
+    local = {entry: i for i, entry in enumerate(involved.tolist())}
+    x, y = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
+    ok, full = _similar(table, table, x, y, config.threshold)
+    union = UnionFind(n)
     for entry in np.flatnonzero(searchable & (fp.representative != np.arange(n))).tolist():
         union.union(entry, int(fp.representative[entry]))
     neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for x, y, value in edges:
-        union.union(x, y)
-        neighbours[x].append((value, y))
-        neighbours[y].append((value, x))
-    roots = np.array([union.find(e) for e in range(n)]) if n else np.zeros(0, np.int64)
+    for a, b, value in zip(pairs[ok, 0].tolist(), pairs[ok, 1].tolist(), full[ok].tolist()):
+        union.union(a, b)
+        neighbours[a].append((value, b))
+        neighbours[b].append((value, a))
     members_of: dict[int, list[int]] = defaultdict(list)
     for entry in np.flatnonzero(searchable).tolist():
-        members_of[int(roots[entry])].append(entry)
+        members_of[union.find(entry)].append(entry)
+    groups = sorted((m for m in members_of.values() if len(m) > 1), key=lambda m: m[0])
     lengths = fp.text.str.len_chars().to_numpy() if keep == "longest" else None
+    kept_of = [g[0] if lengths is None else max(g, key=lambda e: (lengths[e], -e)) for g in groups]
+    # Each member's similarity to its kept row, for all members at once.
+    to_check = [
+        (int(fp.representative[e]), int(fp.representative[k]))
+        for g, k in zip(groups, kept_of)
+        for e in g
+        if e != k and fp.representative[e] != fp.representative[k]
+    ]
+    direct: dict[tuple[int, int], tuple[bool, float]] = {}
+    if to_check:
+        check = np.array(to_check, dtype=np.int64)
+        ok_k, full_k = _similar(
+            table, table, np.array([local[a] for a in check[:, 0]]), np.array([local[b] for b in check[:, 1]]),
+            config.threshold,
+        )
+        direct = {pair: (bool(o), float(v)) for pair, o, v in zip(to_check, ok_k, full_k)}
     out: list[Cluster] = []
-    for entries in sorted((m for m in members_of.values() if len(m) > 1), key=lambda m: m[0]):
-        kept = entries[0] if lengths is None else max(entries, key=lambda e: (lengths[e], -e))
+    for entries, kept in zip(groups, kept_of):
         cluster = Cluster(id=len(out), kept_row=int(fp.rows[kept]), rows=[int(fp.rows[e]) for e in entries])
         kept_rep = int(fp.representative[kept])
         for entry in entries:
             if entry == kept:
                 continue
             rep = int(fp.representative[entry])
-            direct = 1.0 if rep == kept_rep else similarity(sets[rep], sets[kept_rep], config.threshold)
-            if direct is not None:
-                to_kept, matched, value = direct, kept, direct
+            is_direct, to_kept = (True, 1.0) if rep == kept_rep else direct[(rep, kept_rep)]
+            if is_direct:
+                matched, value = kept, to_kept
             else:
-                to_kept = jaccard(sets[rep].full, sets[kept_rep].full)
                 value, matched = max(neighbours[rep], key=lambda item: (item[0], -item[1]))
             cluster.members.append(
                 Member(
@@ -186,14 +206,15 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
         pairs = candidate_pairs(signature, np.arange(len(signature)), config, groups)
         if len(pairs):
             offset = len(t_entries)
-            left, right = pairs.min(axis=1), pairs.max(axis=1)  # training entries come first
-            t_sel, v_sel = t_entries[left], v_entries[right - offset]
-            t_sets = dict(zip(np.unique(t_sel).tolist(), shingle_sets(tfp.text.gather(np.unique(t_sel)), config, tfp.boilerplate)))
-            v_sets = dict(zip(np.unique(v_sel).tolist(), shingle_sets(vfp.text.gather(np.unique(v_sel)), config, tfp.boilerplate)))
-            for t_entry, v_entry in zip(t_sel.tolist(), v_sel.tolist()):
-                value = similarity(t_sets[t_entry], v_sets[v_entry], config.threshold)
-                if value is not None:
-                    offer(v_entry, t_entry, value, False)
+            t_sel, v_sel = t_entries[pairs.min(axis=1)], v_entries[pairs.max(axis=1) - offset]
+            t_inv, v_inv = np.unique(t_sel), np.unique(v_sel)
+            t_table = shingle_table(tfp.text.gather(t_inv), config, tfp.boilerplate)
+            v_table = shingle_table(vfp.text.gather(v_inv), config, tfp.boilerplate)
+            ok, full = _similar(
+                t_table, v_table, np.searchsorted(t_inv, t_sel), np.searchsorted(v_inv, v_sel), config.threshold
+            )
+            for t_entry, v_entry, value in zip(t_sel[ok].tolist(), v_sel[ok].tolist(), full[ok].tolist()):
+                offer(v_entry, t_entry, value, False)
     # Exact duplicates inside the validation data share their representative's leak.
     for v_entry in range(len(vfp.rows)):
         rep = int(vfp.representative[v_entry])
