@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -49,7 +50,7 @@ BOILERPLATE_SAMPLE_ROWS = 20_000
 BUCKET_ALL_PAIRS = 64
 # Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
 BATCH_ROWS = 50_000
-BLOCK_SHINGLES = 16384
+BLOCK_SHINGLES = 4096
 # Separates prompt from completion in the compared text; survives normalisation (it is added after it).
 FIELD_SEPARATOR = "\u2402"
 
@@ -136,12 +137,13 @@ def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
     elif config.compare == "completion":
         expr = completion
     else:
-        expr = pl.concat_str([prompt, pl.lit(FIELD_SEPARATOR), completion], separator=" ")
-    return frame.select(expr.alias("text"))["text"]
+        expr = pl.concat_str([prompt, pl.lit(FIELD_SEPARATOR), completion], separator=" ").str.strip_chars(" ")
+    # The streaming engine spreads these string operations over both cores.
+    return frame.lazy().select(expr.alias("text")).collect(engine="streaming")["text"]
 
 
 def word_hashes(words: pl.Series) -> np.ndarray:
-    """64-bit hashes of words, with polars' vectorised hash under fixed seeds: the same in every process for a
+    """64-bit hashes of words, with polars' vectorised hash under a fixed seed: the same in every process for a
     given polars version (the version is part of :meth:`NearDupConfig.fingerprint`)."""
     return words.hash(seed=_WORD_SEED).to_numpy().astype(_U64, copy=False)
 
@@ -168,11 +170,7 @@ def combine_python(hashes: Sequence[int]) -> int:
     h = hashes[0]
     for nxt in hashes[1:]:
         h = (h * _COMBINE + nxt) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & _MASK64
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & _MASK64
-    return h ^ (h >> 33)
+    return h
 
 
 def to_hash32(h64: np.ndarray | int) -> np.ndarray | int:
@@ -182,30 +180,32 @@ def to_hash32(h64: np.ndarray | int) -> np.ndarray | int:
     return ((h64 >> _U64(32)) ^ (h64 & _U64(_MASK32))).astype(_U32)
 
 
-def split_words(texts: pl.Series) -> pl.DataFrame:
-    """One row per word: ``owner`` (index into ``texts``) and ``word``, in text order. Texts are normalised, so
-    words are separated by single spaces."""
-    return (
-        pl.DataFrame({"text": texts})
-        .with_row_index("owner")
-        .select("owner", pl.col("text").str.split(" ").alias("word"))
-        .explode("word")
-        .filter(pl.col("word").is_not_null() & (pl.col("word") != ""))
-    )
-
-
 def shingles(texts: pl.Series, ngram: int) -> tuple[np.ndarray, np.ndarray]:
     """Word n-gram shingles of each text: (owner index into ``texts``, 64-bit shingle hash), owner-ordered.
 
-    Texts with no words have no shingles; a text with fewer than ``ngram`` words has one shingle of all of them.
+    Texts are normalised (words separated by single spaces). Texts with no words have no shingles; a text with
+    fewer than ``ngram`` words has one shingle of all of them. A shingle's hash is ``h1 * C + h2 ...`` over its
+    words' hashes (mod 2^64, C odd): order-sensitive, and mixed again before MinHash by the affine32 scheme.
     """
-    words = split_words(texts)
-    if words.height == 0:
+    if len(texts) == 0:
         return np.zeros(0, np.int64), np.zeros(0, _U64)
-    h = word_hashes(words["word"])
-    owner = words["owner"].to_numpy().astype(np.int64)
+    words_per_text = (
+        pl.when(texts.str.len_bytes() > 0).then(texts.str.count_matches(" ", literal=True) + 1).otherwise(0)
+    )
+    counts = pl.select(words_per_text.alias("n"))["n"].to_numpy().astype(np.int64)
+    h = word_hashes(
+        pl.DataFrame({"text": texts})
+        .lazy()
+        .select(pl.col("text").str.split(" ").explode())
+        .collect(engine="streaming")["text"]
+    )
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), np.maximum(counts, 1))
+    if (counts == 0).any():  # an empty text splits into one empty word
+        keep = np.repeat(counts > 0, np.maximum(counts, 1))
+        owner, h = owner[keep], h[keep]
     n = len(h)
-    counts = np.bincount(owner)
+    if n == 0:
+        return owner, h
     length = counts[owner]  # words in the row of each position
     first = np.r_[True, owner[1:] != owner[:-1]]
     combined = h.copy()
@@ -225,7 +225,7 @@ def shingles(texts: pl.Series, ngram: int) -> tuple[np.ndarray, np.ndarray]:
             value[has] = value[has] * _U64(_COMBINE) + h[positions[has] + k]
         combined[positions] = value
     keep = full | short
-    return owner[keep], _fmix64(combined[keep])
+    return owner[keep], combined[keep]
 
 
 # --- signatures -----------------------------------------------------------------------------------------------
@@ -254,14 +254,19 @@ def signatures(owner: np.ndarray, h64: np.ndarray, n_rows: int, config: NearDupC
     row_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     cuts = np.unique(np.r_[np.searchsorted(row_starts, np.arange(0, len(h64), BLOCK_SHINGLES)), len(row_starts)])
     bounds = np.r_[row_starts, len(h64)]
-    column = b[:, None]
+    a_column, b_column = a[:, None], b[:, None]
     found = np.empty((config.num_perm, len(row_starts)), dtype=_U32)  # one column per row with shingles
+    buffers = threading.local()  # one work matrix per thread, reused: fresh 8 MB arrays cost page faults
 
     def block(i: int) -> None:
         first_row, end_row = cuts[i], cuts[i + 1]
         lo, hi = bounds[first_row], bounds[end_row]
-        values = np.multiply.outer(a, mixed[lo:hi])
-        values += column
+        work = getattr(buffers, "work", None)
+        if work is None or work.shape[1] < hi - lo:
+            work = buffers.work = np.empty((config.num_perm, max(hi - lo, BLOCK_SHINGLES)), dtype=_U32)
+        values = work[:, : hi - lo]
+        np.multiply(a_column, mixed[None, lo:hi], out=values)
+        values += b_column
         found[:, first_row:end_row] = np.minimum.reduceat(values, row_starts[first_row:end_row] - lo, axis=1)
 
     with ThreadPoolExecutor(thread_count()) as pool:

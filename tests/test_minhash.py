@@ -181,3 +181,10 @@ def test_boilerplate_preamble_does_not_make_everything_a_duplicate():
     assert result.findings == []
     unfiltered = Settings(models=("llama3-8b",), select=("DU002",), rules={"DU002": {"boilerplate-share": 0.0}})
     assert prep.lint(pl.DataFrame(records), settings=unfiltered).findings  # the preamble alone links rows
+
+
+def test_boilerplate_lookup_equals_isin():
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 2**63, 200_000).astype(np.uint64)
+    boilerplate = np.sort(np.r_[values[:50], rng.integers(0, 2**63, 50).astype(np.uint64)])
+    assert (mh.is_boilerplate(values, boilerplate) == np.isin(values, boilerplate)).all()
