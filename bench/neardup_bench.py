@@ -204,11 +204,12 @@ def part2(path: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path")
-    parser.add_argument("--sample-rows", type=int, default=20_000)
+    parser.add_argument("--sample-rows", type=int, default=20_000, help="rows for part 1; 0 skips it")
     parser.add_argument("--skip-full", action="store_true", help="only part 1")
     args = parser.parse_args()
-    print("## Part 1: signatures, prep vs the plain datasketch loop (same rows, one process)")
-    print(json.dumps(part1(args.path, args.sample_rows), indent=2))
+    if args.sample_rows > 0:
+        print("## Part 1: signatures, prep vs the plain datasketch loop (same rows, one process)")
+        print(json.dumps(part1(args.path, args.sample_rows), indent=2))
     if not args.skip_full:
         print("## Part 2: DU002 on the whole file (fresh process)")
         print(json.dumps(part2(args.path), indent=2))
