@@ -119,8 +119,14 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
         union.union(a, b)
         neighbours[a].append((value, b))
         neighbours[b].append((value, a))
+    # Only rows in a verified pair or an exact-duplicate group can share a cluster; the rest stay alone.
+    linked = np.zeros(n, dtype=bool)
+    linked[pairs[ok].ravel()] = True
+    copies = fp.representative != np.arange(n)
+    linked[copies] = True
+    linked[fp.representative[copies]] = True
     members_of: dict[int, list[int]] = defaultdict(list)
-    for entry in np.flatnonzero(searchable).tolist():
+    for entry in np.flatnonzero(linked & searchable).tolist():
         members_of[union.find(entry)].append(entry)
     groups = sorted((m for m in members_of.values() if len(m) > 1), key=lambda m: m[0])
     lengths = fp.text.str.len_chars().to_numpy() if keep == "longest" else None

@@ -5,7 +5,7 @@ import polars as pl
 from prep.finding import Severity
 from prep.neardup import NearDupOptions, clusters
 from prep.rule import Rule
-from prep.text import row_list
+from prep.text import normalized, row_list
 
 KEEP = ("first", "longest")
 
@@ -21,6 +21,19 @@ class Options(NearDupOptions):
             raise ValueError(f"max-cluster-size must be at least 2, got {self.max_cluster_size}")
         if self.keep not in KEEP:
             raise ValueError(f"keep must be one of {', '.join(KEEP)}, got {self.keep!r}")
+
+
+def _exact_copies(source, rows: list[int]) -> set[int]:
+    """Rows among ``rows`` that DU001 reports (same text after NFC and whitespace normalisation as an earlier row).
+    Rows that DU001 calls equal have equal compared text here too, so they share a cluster: looking only at
+    cluster rows is exact, and much cheaper than normalising every row."""
+    if not rows:
+        return set()
+    pairs = source.pair_rows().filter(pl.col("row").is_in(rows))
+    keyed = pairs.select(
+        "row", normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c")
+    ).with_columns(pl.col("row").min().over("p", "c").alias("first"))
+    return set(keyed.filter(pl.col("row") != pl.col("first"))["row"].to_list())
 
 
 class NearDuplicate(Rule):
@@ -86,10 +99,9 @@ class NearDuplicate(Rule):
 
     def check_source(self, ctx, source):
         options = self.options
-        config = options.config()
-        exact = ctx.normalized_pairs(source).with_columns(pl.col("row").min().over("p", "c").alias("first"))
-        exact_copy = set(exact.filter(pl.col("row") != pl.col("first"))["row"].to_list())
-        for cluster in clusters(ctx, source, config, options.keep):
+        found = clusters(ctx, source, config=options.config(), keep=options.keep)
+        exact_copy = _exact_copies(source, [row for c in found if c.size <= options.max_cluster_size for row in c.rows])
+        for cluster in found:
             if cluster.size > options.max_cluster_size:
                 yield self.finding(
                     source.name,
