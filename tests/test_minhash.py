@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import unicodedata
 
 import numpy as np
