@@ -137,7 +137,9 @@ def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
     elif config.compare == "completion":
         expr = completion
     else:
-        expr = pl.concat_str([prompt, pl.lit(FIELD_SEPARATOR), completion], separator=" ").str.strip_chars(" ")
+        joined = pl.concat_str([prompt, pl.lit(FIELD_SEPARATOR), completion], separator=" ").str.strip_chars(" ")
+        # A row with no words on either side compares as empty, not as a lone separator shared with others.
+        expr = pl.when((prompt == "") & (completion == "")).then(pl.lit("")).otherwise(joined)
     # The streaming engine spreads these string operations over both cores.
     return frame.lazy().select(expr.alias("text")).collect(engine="streaming")["text"]
 

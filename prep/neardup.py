@@ -192,9 +192,10 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
         if current is None or (value, -leak.train_row) > (current.similarity, -current.train_row):
             best[v_entry] = leak
 
-    # Exact: identical normalised text, whatever the shingles.
+    # Exact: identical normalised text (rows with words), or identical text under DU001's light normalisation
+    # (which also catches copies of rows that have no words at all).
     exact = (
-        pl.DataFrame({"text": vfp.text}).with_row_index("v")
+        pl.DataFrame({"text": vfp.text}).with_row_index("v").filter(pl.col("text") != "")
         .join(
             pl.DataFrame({"text": tfp.text}).with_row_index("t").group_by("text").agg(pl.col("t").min()),
             on="text",
@@ -204,6 +205,15 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
     )
     for v_entry, t_entry in exact.iter_rows():
         offer(v_entry, t_entry, 1.0, True)
+    light = ctx.normalized_pairs(validation).join(
+        ctx.normalized_pairs(train).group_by("p", "c").agg(pl.col("row").min().alias("train_row")),
+        on=["p", "c"],
+        how="inner",
+    )
+    v_entry_of = {row: i for i, row in enumerate(vfp.rows.tolist())}
+    t_entry_of = {row: i for i, row in enumerate(tfp.rows.tolist())}
+    for row, train_row in light.select("row", "train_row").iter_rows():
+        offer(v_entry_of[row], t_entry_of[train_row], 1.0, True)
     # Near: LSH over both sources' representatives, pairs across the two only.
     t_entries, v_entries = tfp.searchable(), vfp.searchable()
     if len(t_entries) and len(v_entries):
@@ -222,9 +232,10 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
             for t_entry, v_entry, value in zip(t_sel[ok].tolist(), v_sel[ok].tolist(), full[ok].tolist()):
                 offer(v_entry, t_entry, value, False)
     # Exact duplicates inside the validation data share their representative's leak.
-    for v_entry in range(len(vfp.rows)):
+    has_words = (vfp.text.str.len_bytes() > 0).to_numpy()
+    for v_entry in np.flatnonzero((vfp.representative != np.arange(len(vfp.rows))) & has_words).tolist():
         rep = int(vfp.representative[v_entry])
-        if rep != v_entry and rep in best and v_entry not in best:
+        if rep in best and v_entry not in best:
             found = best[rep]
             best[v_entry] = Leak(int(vfp.rows[v_entry]), found.train_source, found.train_row, found.similarity, found.exact)
     return sorted(best.values(), key=lambda leak: leak.row)
