@@ -79,6 +79,7 @@ class Cluster:
     id: int
     kept_row: int
     rows: list[int]  # all rows of the cluster, ascending
+    distinct: int  # distinct normalised texts among them (exact copies count once)
     members: list[Member] = field(default_factory=list)  # every row but the kept one
 
     @property
@@ -148,7 +149,12 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
         direct = {pair: (bool(o), float(v)) for pair, o, v in zip(to_check, ok_k, full_k)}
     out: list[Cluster] = []
     for entries, kept in zip(groups, kept_of):
-        cluster = Cluster(id=len(out), kept_row=int(fp.rows[kept]), rows=[int(fp.rows[e]) for e in entries])
+        cluster = Cluster(
+            id=len(out),
+            kept_row=int(fp.rows[kept]),
+            rows=[int(fp.rows[e]) for e in entries],
+            distinct=len({int(fp.representative[e]) for e in entries}),
+        )
         kept_rep = int(fp.representative[kept])
         for entry in entries:
             if entry == kept:

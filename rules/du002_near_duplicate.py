@@ -46,9 +46,9 @@ class NearDuplicate(Rule):
     and the row it was matched with: the kept row itself when that pair reaches the threshold, otherwise the
     neighbour that links it into the cluster. Exact duplicates after DU001's normalisation are left to DU001.
 
-    A cluster with more than `max-cluster-size` rows is reported once, as suspicious, and none of its rows is
-    marked as a duplicate: chains of pairwise-similar rows that large are usually templated text, and treating them
-    as copies of one row would wipe out unrelated rows.
+    A cluster with more than `max-cluster-size` distinct texts (exact copies count once) is reported once, as
+    suspicious, and none of its rows is marked as a duplicate: chains of pairwise-similar rows that large are
+    usually templated text, and treating them as copies of one row would wipe out unrelated rows.
 
     How rows are compared (see `prep/minhash.py`):
 
@@ -88,7 +88,8 @@ class NearDuplicate(Rule):
     - `nfkc`, `lowercase`, `strip-punctuation` (bool, default `true`): normalisation steps.
     - `boilerplate-share` (float, default `0.1`): shingles in more than this share of rows are ignored; `0`
       turns the filter off.
-    - `max-cluster-size` (int, default `100`): larger clusters are reported as suspicious, not as duplicates.
+    - `max-cluster-size` (int, default `100`): clusters with more distinct texts are reported as suspicious, not
+      as duplicates.
     - `keep` (str, default `first`): which row of a cluster is kept: `first` or `longest`.
     """
 
@@ -100,17 +101,19 @@ class NearDuplicate(Rule):
     def check_source(self, ctx, source):
         options = self.options
         found = clusters(ctx, source, config=options.config(), keep=options.keep)
-        exact_copy = _exact_copies(source, [row for c in found if c.size <= options.max_cluster_size for row in c.rows])
+        limit = options.max_cluster_size
+        exact_copy = _exact_copies(source, [row for c in found if c.distinct <= limit for row in c.rows])
         for cluster in found:
-            if cluster.size > options.max_cluster_size:
+            if cluster.distinct > limit:
                 yield self.finding(
                     source.name,
-                    f"cluster {cluster.id} of {cluster.size:,} rows linked by near-duplicate pairs is larger than "
-                    f"max-cluster-size ({options.max_cluster_size}): likely templated text, so no row is marked as "
-                    f"a duplicate; rows {row_list(cluster.rows)}",
+                    f"cluster {cluster.id} of {cluster.size:,} rows ({cluster.distinct:,} distinct texts) linked by "
+                    f"near-duplicate pairs is larger than max-cluster-size ({limit}): likely templated text, so no "
+                    f"row is marked as a duplicate; rows {row_list(cluster.rows)}",
                     row=cluster.rows[0],
                     cluster=cluster.id,
                     cluster_size=cluster.size,
+                    distinct_texts=cluster.distinct,
                     suspicious=True,
                     rows=cluster.rows[:100],
                 )
