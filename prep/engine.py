@@ -40,6 +40,7 @@ class Context:
         self.models = list(models)
         self.settings = settings
         self.progress = progress or (lambda message: None)
+        self.notes: dict[str, dict[str, Any]] = {}  # what rules report about the run itself, by rule code
         self._tokens: dict[tuple[str, str, str], pl.DataFrame] = {}
         self._pairs: dict[str, tuple[int, int]] = {}
         self._normalized: dict[str, pl.DataFrame] = {}
@@ -177,6 +178,7 @@ class LintResult:
     findings: list[Finding]
     fits: list[ModelFit] = field(default_factory=list)
     rules: list[type[Rule]] = field(default_factory=list)
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -199,6 +201,7 @@ class LintResult:
             "epochs": self.settings.epochs,
             "margin": self.settings.margin,
             "rules": [r.code for r in self.rules],
+            "notes": self.notes,
         }
 
 
@@ -271,4 +274,5 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
         findings=findings,
         fits=model_fits(ctx),
         rules=[type(r) for r in rules],
+        notes=ctx.notes,
     )

@@ -36,6 +36,7 @@ class Rule:
     def __init__(self, options: Any = None, severity: Severity | None = None) -> None:
         self.options = options if options is not None else self.Options()
         self.effective_severity = severity or type(self).severity
+        self.severity_configured = severity is not None
 
     # --- what a rule implements ---
 
@@ -56,12 +57,15 @@ class Rule:
         *,
         row: int | None = None,
         field: str | None = None,
+        severity: Severity | None = None,
         **data: Any,
     ) -> Finding:
+        """A finding of this rule. ``severity`` lets a rule grade one finding (PI001 by entity type); a severity
+        set in config wins over it."""
         return Finding(
             code=self.code,
             name=self.name,
-            severity=self.effective_severity,
+            severity=self.effective_severity if self.severity_configured or severity is None else severity,
             message=message,
             source=source,
             row=row,
@@ -100,7 +104,8 @@ class Rule:
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
-    """Check a TOML/CLI value against a simple annotation: int, float, bool, str, or tuple[str, ...]."""
+    """Check a TOML/CLI value against a simple annotation: int, float, bool, str, tuple[str, ...] or
+    dict[str, float]."""
     if hint is bool:
         if isinstance(value, bool):
             return value
@@ -121,6 +126,12 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return tuple(value)
         raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    if getattr(hint, "__origin__", None) is dict:
+        if isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()
+        ):
+            return {k: float(v) for k, v in value.items()}
+        raise ConfigError(f"{where} must be a table of numbers, got {value!r}")
     return value
 
 

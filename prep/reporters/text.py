@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from prep.engine import LintResult
 from prep.finding import Severity
 
@@ -52,6 +54,8 @@ def render(result: LintResult) -> str:
         names = {f.code: (f.name, f.severity.value) for f in result.findings}
         rows = [[code, names[code][0], names[code][1], f"{count:,}"] for code, count in summary["by_code"].items()]
         lines += ["  " + line for line in _table(rows)]
+    for code, note in result.notes.items():
+        lines += ["", *textwrap.wrap(f"{code}: {note['text']}", width=110, subsequent_indent="  ")]
     lines.append("")
     n_rows = sum(s.n_records for s in result.sources)
     counts = ", ".join(
