@@ -54,4 +54,13 @@ def no_network(monkeypatch):
             return real_connect(self, address)
         raise OSError(f"network access attempted in a test: {address!r}")
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is None or name in ("localhost", "::1") or str(name).startswith("127."):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise OSError(f"network access attempted in a test: name lookup of {name!r}")
+
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
