@@ -1,0 +1,536 @@
+"""PII detection with presidio-analyzer: offline by construction, fast on whole columns, never leaking values.
+
+- **Offline**: the NLP engine is a blank spaCy English pipeline (tokenizer only, nothing to download), so the
+  pattern and checksum recognizers work (email, phone, credit card, US SSN, IBAN, IP address, ...). If a spaCy NER
+  model is installed and named (``spacy_model``), PERSON / LOCATION / NRP detection turns on too. presidio's
+  e-mail recognizer validates domains with ``tldextract``, whose default extractor downloads the public-suffix list:
+  it is replaced by one that only uses the snapshot bundled with tldextract.
+- **Fast**: a polars prefilter over the whole column (:data:`PREFILTERS`, one necessary condition per entity type:
+  any text presidio would flag matches it) selects candidate texts, and for each one the entity types whose
+  condition it meets; only those go to presidio, restricted to those types, on two processes when there are many.
+  presidio's recognizers, its context enhancement and its duplicate removal work per entity type, so the findings
+  are the same as analysing every row with every type. Phone numbers, the costly part, are searched only in the
+  windows of text that can hold one (see "phone numbers in windows" below), and the blank pipeline's tokenizer,
+  whose output no enabled recognizer reads, is skipped. ``bench/pii_bench.py`` compares with presidio on every
+  row of a whole file.
+- **Never leaking**: detections carry entity type, span, score and a masked form of the value (``j***@e***.com``,
+  ``****1111``); the raw value never leaves this module. Spans that are placeholders of already redacted text
+  (``[NAME]``, ``<EMAIL>``, ``{{phone_number}}``) are not PII.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from prep.errors import DependencyError
+
+LANGUAGE = "en"
+
+# A necessary condition per entity type, in polars (Rust regex) syntax: a text that presidio flags with that type
+# always matches it (derived from the recognizers' own patterns and phonenumbers' rules, verified on 13,250 texts and
+# edge cases by bench/pii_study.py). Used to skip texts presidio cannot flag.
+_PH_SEP = (
+    r"[\-xX\x{2010}-\x{2015}\x{2212}\x{30FC}\x{FF0D}-\x{FF0F} \x{A0}\x{AD}\x{200B}\x{2060}\x{3000}()"
+    r"\x{FF08}\x{FF09}\x{FF3B}\x{FF3D}.\[\]/~\x{2053}\x{223C}\x{FF5E}]{0,4}"
+)
+_N = r"[\d&&[^0-9]]"  # a non-ASCII decimal digit: phonenumbers reads any Unicode digit
+_PH_START = r"(?:^|[^A-Za-z]|[(\[\x{FF08}\x{FF3B}+\x{FF0B}]\D{0,9})"
+PREFILTERS: dict[str, str] = {
+    "EMAIL_ADDRESS": r"[\w!#$%&'*+/=?^`{|}~-]@\w[\w-]*\.\w",
+    # phonenumbers (leniency VALID) in presidio's 8 default regions: a number is digit blocks separated by at most
+    # 4 characters of its punctuation class, and has >= 6 digits, except German national numbers, whose 4- and
+    # 5-digit valid forms are 0?16[489]\d\d? (brute-forced over all 4- and 5-digit strings).
+    "PHONE_NUMBER": rf"{_PH_START}(?:\d(?:{_PH_SEP}\d){{5}}|[1{_N}]{_PH_SEP}[6{_N}]{_PH_SEP}[489{_N}]{_PH_SEP}\d)",
+    "CREDIT_CARD": r"[13456]\d{3}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}",
+    "US_SSN": r"[0-9]{5}-[0-9]{4}|[0-9]{3}-[0-9]{6}|[0-9]{9}|[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}",
+    "IBAN_CODE": r"(?i)[a-z]{2}[0-9]{2}(?:[ -]?[a-z0-9]{4}){2}",
+    "IP_ADDRESS": r"(?i)[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|::|(?:[0-9a-f]{1,4}:){7}[0-9a-f]",
+    "CRYPTO": r"(?i)(?:bc1|[13])[a-z0-9]{25}",
+    "US_ITIN": r"9\d{2}[- ]?(?:5\d|6[0-5]|7\d|8[0-8]|9[0-24-9])[- ]?\d{4}",
+    "MAC_ADDRESS": r"(?i)[0-9a-f]{2}(?:[:-][0-9a-f]{2}){5}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}",
+    "UUID": r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "UK_NHS": r"[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{4}",
+    "US_BANK_NUMBER": r"[0-9]{8}",
+    "US_PASSPORT": r"[0-9]{8}",
+    "MEDICAL_LICENSE": r"(?i)[abcdefghjklmprstux][a-z9]\d{7}",
+}
+# Narrower conditions for a region list or a score threshold:
+# - without the DE region, a number written nationally has >= 7 digits (the shortest valid national numbers of US GB
+#   FR IL IN CA BR; no 6-digit string is valid in those regions, brute-forced), one written with + has >= 6 (country
+#   code and the shortest national number of any country);
+# - US_SSN's four 0.05 patterns reach at most 0.4 even with context words, so above 0.4 only its separated form is left.
+PHONE_REGIONS_WITH_DE = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")  # presidio's default
+PHONE_REGIONS = ("US", "GB", "FR", "IL", "IN", "CA", "BR")  # ours: see PI001's docs
+_PHONE_WITHOUT_DE = rf"{_PH_START}\d(?:{_PH_SEP}\d){{6}}|[+\x{{FF0B}}]\D{{0,9}}\d(?:{_PH_SEP}\d){{5}}"
+_SSN_ABOVE_04 = r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"
+
+_PLACEHOLDER = re.compile(r"^(?:\[\[?|<<?|\{\{?)\s*[A-Za-z][A-Za-z0-9_ .-]*\s*(?:\]\]?|>>?|\}\}?)$")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One PII span: its type, position, presidio's score and a masked form of the value (never the value)."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+    masked: str
+
+
+def mask(entity: str, value: str) -> str:
+    """A form of ``value`` that shows its shape and a few characters, never enough to recover it."""
+    value = value.strip()
+    if entity == "EMAIL_ADDRESS" and "@" in value:
+        local, _, domain = value.partition("@")
+        labels = domain.split(".")
+        suffix = "." + labels[-1] if len(labels) > 1 else ""
+        return f"{local[:1]}***@{labels[0][:1]}***{suffix}"
+    if entity == "IP_ADDRESS":
+        return "***.***.***.***" if "." in value else "****:****"
+    digits = re.sub(r"\D", "", value)
+    if entity == "IBAN_CODE" and len(value) > 6:
+        return f"{value[:2]}****{digits[-4:]}"
+    if len(digits) >= 8:
+        return "****" + digits[-4:]
+    return value[:1] + "***" if len(value) > 3 else "***"
+
+
+def is_placeholder(text: str, start: int, end: int) -> bool:
+    """Whether a span is (inside) a placeholder such as ``[NAME]``, ``<EMAIL>`` or ``{{phone_number}}``."""
+    lo = max(0, text.rfind(" ", 0, start) + 1)
+    hi = text.find(" ", end)
+    token = text[lo : (len(text) if hi < 0 else hi)].strip(".,;:!?\"'")
+    return bool(_PLACEHOLDER.match(token)) or bool(_PLACEHOLDER.match(text[start:end]))
+
+
+def redact(text: str, detections: Sequence[Detection]) -> str:
+    """``text`` with each detected span replaced by its typed placeholder (``[EMAIL_ADDRESS]``); overlapping
+    spans are merged into the first one's type."""
+    out, cursor = [], 0
+    for d in sorted(detections, key=lambda d: (d.start, -d.end)):
+        if d.start < cursor:
+            continue
+        out += [text[cursor : d.start], f"[{d.entity}]"]
+        cursor = d.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+# --- phone numbers in windows -------------------------------------------------------------------------------------
+# presidio's PhoneRecognizer runs phonenumbers' matcher over the whole text once per region, and the matcher parses
+# every run of digits it meets (amounts, years, dates, order numbers) in every region: most of the time of PII
+# detection. The windowed recognizer gives the same results from the few parts of a text that can hold a number.
+#
+# 1. A candidate of the matcher (a match of its pattern) is made of digits, its punctuation and lead characters
+#    ("core" characters, matched case-insensitively like the pattern), and at most one extension part (a match of
+#    its extension patterns: ";ext=", "ext.", "x", "#", "int", ... then digits). Mark every span of text that some
+#    extension match covers (searched from every position); every other non-core character is "hard" and lies in
+#    no candidate. So every candidate lies inside one run of core or covered characters.
+# 2. A valid number has at least _phone_min_digits() digits (fewer with a plus sign than without), all inside its
+#    run: runs with fewer are skipped.
+# 3. What the matcher decides about a candidate depends on the candidate, the character before it and the three
+#    after it (the next character must not be a letter; a timestamp-looking candidate followed by ":[0-5]\d" is
+#    skipped). A window of the run with one character before it and three after it gives the same decisions at
+#    the same offsets once shifted; the at most two characters after the hard one hold too few digits to form a
+#    number of their own.
+# 4. The matcher gives up after 65535 tries per text and region; the windows must not find numbers that the whole
+#    text's matcher would have given up before. The tries of the whole text are the sum of the tries in its runs
+#    (by 1. and 3.): counted in the windows, and bounded from above in the skipped runs, where no number can be
+#    valid (a candidate costs one try, plus, for each of the six inner-match patterns, one for the part before its
+#    first hit and one per hit). A cheaper bound comes first: a candidate costs at most 7 + 6 * its length tries,
+#    candidates start at increasing positions inside runs with a digit (total length S) and only overlap after a
+#    match or at a "/ x" second-number start (k events, each overlapping by at most the longest run R), so a text
+#    makes at most 13 * (S + k * R) tries. If neither bound keeps clear of the limit, the text is searched whole.
+#
+# Windows repeat (the same date on every line of a log, the same order number format): their matches are cached.
+# The windowed recognizer is used only with the phonenumbers pattern this was derived from (_VERIFIED_PATTERN).
+_VERIFIED_PATTERN = "5f33cbb4dbd7606d"  # sha256 of phonenumbers' _PATTERN (pattern + flags), phonenumbers 8.13 - 9.0
+_MAX_TRIES = 65_535
+_DIGIT = re.compile(r"\d")
+
+
+def _phone_min_digits(regions: Sequence[str]) -> tuple[int, int] | None:
+    """The fewest digits a valid number can have in text, for these default regions, when written with a plus
+    sign and without one; None if not derived.
+
+    A number written with + has at least 6: a country code and the shortest national number of any country (AT,
+    DE, IR: 2 + 4). Without +, it is written nationally, with at least 7 digits in US GB FR IL IN CA BR and 4 in
+    DE, or after an international prefix of at least two digits (00, 011), so with at least 8.
+    tests/test_pii.py derives these from phonenumbers' metadata.
+    """
+    if set(regions) <= set(PHONE_REGIONS):
+        return 6, 7
+    if set(regions) <= set(PHONE_REGIONS_WITH_DE):
+        return 4, 4
+    return None
+
+
+@lru_cache(maxsize=1)
+def _phone_patterns() -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """Runs of core characters, and every extension match (from any position); None if the installed phonenumbers
+    is not the one the windowing argument was made for."""
+    import hashlib
+    import inspect
+
+    from phonenumbers import PhoneNumberMatcher
+    from phonenumbers import phonenumbermatcher as pm
+
+    try:
+        pattern = pm._PATTERN
+        digest = hashlib.sha256((pattern.pattern + str(pattern.flags)).encode()).hexdigest()[:16]
+        max_tries = inspect.signature(PhoneNumberMatcher.__init__).parameters["max_tries"].default
+        if digest != _VERIFIED_PATTERN or len(pm._INNER_MATCHES) > 6 or max_tries != _MAX_TRIES:
+            return None
+        core = re.compile(rf"[{pm._VALID_PUNCTUATION}{pm._LEAD_CLASS_CHARS}\d]+", pattern.flags)
+        extension = re.compile(rf"(?=({pm._EXTN_PATTERNS_FOR_MATCHING}))", pattern.flags)
+    except (AttributeError, KeyError, TypeError, ValueError, re.error):
+        return None
+    return core, extension
+
+
+def phone_runs(
+    text: str, min_digits: tuple[int, int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int, int]:
+    """The runs (start, end) of ``text`` that can hold a phone number (core or extension characters, with at least
+    ``min_digits`` digits: the first figure if the run has a plus sign, the second if not), the runs with a digit
+    that were skipped, and the total and the longest length of the runs with a digit (S and R above). Requires
+    :func:`_phone_patterns`."""
+    patterns = _phone_patterns()
+    assert patterns is not None
+    core, extension = patterns
+    covered = [m.span(1) for m in extension.finditer(text) if m.end(1) > m.start(1)]
+    if covered:  # extension characters count as core: blank them with a core non-digit, digits counted from text
+        chars, cursor = [], 0
+        for start, end in covered:
+            start = max(start, cursor)
+            if end > start:
+                chars += [text[cursor:start], "." * (end - start)]
+                cursor = end
+        chars.append(text[cursor:])
+        scanned = "".join(chars)
+    else:
+        scanned = text
+    runs, skipped, total, longest = [], [], 0, 0
+    for run in core.finditer(scanned):
+        start, end = run.span()
+        digits = len(_DIGIT.findall(text, start, end))
+        if not digits:
+            continue
+        total += end - start
+        longest = max(longest, end - start)
+        plus = "+" in text[start:end] or "\uff0b" in text[start:end]
+        (runs if digits >= min_digits[0 if plus else 1] else skipped).append((start, end))
+    return runs, skipped, total, longest
+
+
+def _skipped_tries(text: str, runs: Sequence[tuple[int, int]]) -> int | None:
+    """An upper bound of the matcher's tries in runs that hold no valid number; None if not derived (a run with a
+    second-number start, where candidates overlap)."""
+    from phonenumbers.phonenumbermatcher import (
+        _INNER_MATCHES,
+        _PATTERN,
+        _SECOND_NUMBER_START_PATTERN,
+    )
+
+    tries = 0
+    for start, end in runs:
+        if _SECOND_NUMBER_START_PATTERN.search(text, start, end):
+            return None
+        for candidate in _PATTERN.finditer(text, start, end):
+            value = candidate.group()
+            tries += 1
+            for inner in _INNER_MATCHES:
+                hit = inner.search(value)
+                tries += hit is not None
+                while hit:
+                    tries += 1
+                    hit = inner.search(value, hit.start() + 1)
+    return tries
+
+
+@lru_cache(maxsize=50_000)
+def _window_matches(
+    window: str, regions: tuple[str, ...], leniency: int
+) -> tuple[tuple[tuple[int, int, str], ...], tuple[int, ...]]:
+    """phonenumbers' matches in a window, per region in order, as presidio's PhoneRecognizer makes them (start,
+    end, the number's own region when it parses without one), and the matcher's tries per region."""
+    import phonenumbers
+
+    found, tries = [], []
+    for region in regions:
+        matcher = phonenumbers.PhoneNumberMatcher(window, region, leniency=leniency)
+        for match in matcher:
+            try:
+                own = phonenumbers.region_code_for_number(phonenumbers.parse(window[match.start : match.end]))
+            except phonenumbers.NumberParseException:
+                own = region
+            found.append((match.start, match.end, own))
+        tries.append(_MAX_TRIES - matcher._max_tries)
+    return tuple(found), tuple(tries)
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+
+
+# --- the analyzer ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIONS, windowed: bool = False):
+    """An offline presidio AnalyzerEngine for English, loaded once per process.
+
+    ``spacy_model`` names an installed spaCy pipeline with NER (``en_core_web_sm``, ...); empty means a blank
+    pipeline, which supports every pattern and checksum recognizer and no NER-based entity. ``phone_regions`` are
+    the regions whose national number formats the phone recognizer accepts. ``windowed`` swaps presidio's
+    PhoneRecognizer for one that gives the same results from the windows that can hold a number.
+    """
+    try:
+        import spacy
+        import tldextract
+        from presidio_analyzer import (
+            AnalyzerEngine,
+            EntityRecognizer,
+            RecognizerRegistry,
+        )
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import (
+            EmailRecognizer,
+            PhoneRecognizer,
+        )
+    except ImportError as exc:
+        raise DependencyError(
+            f"PII detection needs presidio-analyzer and spacy ({exc}); pip install presidio-analyzer"
+        ) from None
+
+    if spacy_model:
+        try:
+            pipeline = spacy.load(spacy_model)
+        except OSError:
+            raise DependencyError(
+                f"spaCy model '{spacy_model}' is not installed; install it as a package, or leave spacy-model empty "
+                "for the offline pattern recognizers"
+            ) from None
+    else:
+        pipeline = spacy.blank(LANGUAGE)
+
+    class _Engine(SpacyNlpEngine):
+        def load(self) -> None:
+            self.nlp = {LANGUAGE: pipeline}
+
+    # tldextract's default extractor downloads the public-suffix list on first use; this one only reads the
+    # snapshot shipped inside the tldextract package, and keeps no cache on disk.
+    offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class _OfflineEmailRecognizer(EmailRecognizer):
+        def validate_result(self, pattern_text: str) -> bool:
+            return offline(pattern_text).fqdn != ""
+
+    engine = _Engine(models=[{"lang_code": LANGUAGE, "model_name": spacy_model or "blank"}])
+    engine.load()
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=engine)
+    registry.remove_recognizer("EmailRecognizer")
+    registry.add_recognizer(_OfflineEmailRecognizer())
+    registry.remove_recognizer("PhoneRecognizer")
+    min_digits = _phone_min_digits(phone_regions) if windowed and _phone_patterns() else None
+    if min_digits is None:
+        registry.add_recognizer(PhoneRecognizer(supported_regions=phone_regions))
+    else:
+        from phonenumbers.phonenumbermatcher import _SECOND_NUMBER_START_PATTERN
+
+        class _WindowedPhoneRecognizer(PhoneRecognizer):
+            """PhoneRecognizer searching only the windows that can hold a number (see phone_runs): the same
+            results as presidio's, which matches the whole text in each region."""
+
+            def analyze(self, text, entities, nlp_artifacts=None):
+                runs, skipped, total, longest = phone_runs(text, min_digits)
+                results, tries = [], [0] * len(self.supported_regions)
+                for start, end in runs:
+                    start -= start > 0  # the character before the run, and three after it (see 3.)
+                    found, window_tries = _window_matches(text[start : end + 3], self.supported_regions, self.leniency)
+                    tries = [a + b for a, b in zip(tries, window_tries)]
+                    for first, last, region in found:
+                        result = self._get_recognizer_result(_Span(first, last), text, region, nlp_artifacts)
+                        result.start += start
+                        result.end += start
+                        results.append(result)
+                events = len(results) + len(_SECOND_NUMBER_START_PATTERN.findall(text))
+                if 13 * (total + events * longest) >= _MAX_TRIES:
+                    rest = _skipped_tries(text, skipped)
+                    if rest is None or max(tries, default=0) + rest >= _MAX_TRIES:
+                        return super().analyze(text, entities, nlp_artifacts)  # the matcher may give up: let it
+                return EntityRecognizer.remove_duplicates(results)
+
+        registry.add_recognizer(_WindowedPhoneRecognizer(supported_regions=phone_regions, name="PhoneRecognizer"))
+    return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=[LANGUAGE])
+
+
+def supported_entities(spacy_model: str = "") -> list[str]:
+    return sorted(analyzer(spacy_model).get_supported_entities(LANGUAGE))
+
+
+# Below this many candidate texts one process is faster than forking a second one.
+PARALLEL_MIN_TEXTS = 300
+
+
+def _blank_artifacts(engine) -> Any:
+    """NLP artifacts without tokens, in place of the blank pipeline's. The blank pipeline has no lemmas and no
+    entities, so its artifacts feed nothing: no enabled recognizer reads them (only the NER recognizer does), and
+    presidio's context enhancer finds no context word among empty lemmas, as it finds none without tokens. Skipping
+    the tokenizer gives the same results (tests and the benchmark compare), faster."""
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    return NlpArtifacts(
+        entities=[], tokens=[], tokens_indices=[], lemmas=[], nlp_engine=engine.nlp_engine, language=LANGUAGE
+    )
+
+
+@dataclass(frozen=True)
+class Detector:
+    """What to look for and how: entity types, a minimum score per type, the NLP engine and the phone regions.
+
+    :meth:`analyze` is the reference (presidio on one whole text with every type); :meth:`detect` gives the same
+    detections for a whole column, fast.
+    """
+
+    entities: tuple[str, ...]
+    threshold: float = 0.5
+    thresholds: tuple[tuple[str, float], ...] = ()  # per entity type, overriding ``threshold``
+    spacy_model: str = ""
+    phone_regions: tuple[str, ...] = PHONE_REGIONS
+
+    def min_score(self, entity: str) -> float:
+        return dict(self.thresholds).get(entity, self.threshold)
+
+    def validate(self) -> None:
+        """Load the analyzer and check that every entity type is supported (a DependencyError/ValueError if not)."""
+        from phonenumbers import SUPPORTED_REGIONS
+
+        unknown_regions = sorted(set(self.phone_regions) - SUPPORTED_REGIONS)
+        if unknown_regions:
+            raise ValueError(f"unknown phone regions: {', '.join(unknown_regions)} (ISO 3166 codes such as US, GB)")
+        engine = analyzer(self.spacy_model, self.phone_regions)
+        supported = set(engine.get_supported_entities(LANGUAGE))
+        if not self.spacy_model:  # entities only the NER recognizer finds: the blank pipeline finds none
+            ner_only = {
+                e
+                for e in supported
+                if all(type(r).__name__ == "SpacyRecognizer" for r in engine.registry.get_recognizers(LANGUAGE, [e]))
+            }
+            supported -= ner_only
+            needs_model = sorted(set(self.entities) & ner_only)
+            if needs_model:
+                raise ValueError(
+                    f"{', '.join(needs_model)} need a spaCy NER model: install one and set spacy-model "
+                    "(PERSON, LOCATION and NRP need spacy-model)"
+                )
+        unknown = [e for e in self.entities if e not in supported]
+        if unknown:
+            raise ValueError(f"unsupported entity types: {', '.join(unknown)}; supported: {', '.join(sorted(supported))}")
+
+    def prefilters(self) -> dict[str, str | None]:
+        """The necessary condition of each entity type under this configuration; None means every text."""
+        out: dict[str, str | None] = {}
+        for entity in self.entities:
+            pattern = PREFILTERS.get(entity)
+            if entity == "PHONE_NUMBER":
+                regions = set(self.phone_regions)
+                if regions <= set(PHONE_REGIONS):
+                    pattern = _PHONE_WITHOUT_DE
+                elif not regions <= set(PHONE_REGIONS_WITH_DE):
+                    pattern = None  # not derived for other regions: every text is a candidate
+            elif entity == "US_SSN" and self.min_score(entity) > 0.4:
+                pattern = _SSN_ABOVE_04
+            out[entity] = pattern
+        return out
+
+    def candidates(self, texts: pl.Series) -> np.ndarray:
+        """A (texts x entities) boolean matrix: whether each text could hold each entity type."""
+        prefilters = self.prefilters()
+        frame = pl.DataFrame({"t": texts.cast(pl.String)})
+        nonempty = pl.col("t").str.len_bytes().fill_null(0) > 0
+        exprs = [
+            (pl.col("t").str.contains(pattern).fill_null(False) if pattern else nonempty).alias(str(k))
+            for k, pattern in enumerate(prefilters.values())
+        ]
+        if not exprs:
+            return np.zeros((len(texts), 0), dtype=bool)
+        return frame.lazy().select(exprs).collect().to_numpy().astype(bool, copy=False)
+
+    def analyze(self, text: str | None, entities: Sequence[str] | None = None, windowed: bool = False) -> list[Detection]:
+        """presidio on one whole text for ``entities`` (default: all of this detector's), each at its minimum
+        score, placeholders dropped, values masked. ``windowed`` uses the windowed phone recognizer (same results)."""
+        if not text:
+            return []
+        entities = list(self.entities if entities is None else entities)
+        if not entities:
+            return []
+        engine = analyzer(self.spacy_model, self.phone_regions, windowed)
+        results = engine.analyze(
+            text=text,
+            language=LANGUAGE,
+            entities=entities,
+            score_threshold=min(map(self.min_score, entities)),
+            nlp_artifacts=_blank_artifacts(engine) if windowed and not self.spacy_model else None,
+        )
+        out = []
+        for r in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
+            if r.score < self.min_score(r.entity_type) or is_placeholder(text, r.start, r.end):
+                continue
+            value = text[r.start : r.end]
+            out.append(Detection(r.entity_type, r.start, r.end, round(float(r.score), 4), mask(r.entity_type, value)))
+        return out
+
+    def detect(self, texts: pl.Series, processes: int | None = None) -> dict[int, list[Detection]]:
+        """Detections per text index, for the texts that have any: the same as :meth:`analyze` on every text.
+
+        Only prefilter candidates reach presidio, each restricted to the entity types whose condition it meets.
+        """
+        matrix = self.candidates(texts)
+        index = matrix.any(axis=1).nonzero()[0]
+        if not len(index):
+            return {}
+        values = texts.gather(index).to_list()
+        names = np.array(self.entities, dtype=object)
+        jobs = [(value, tuple(names[matrix[i]])) for i, value in zip(index, values)]
+        workers = processes or min(2, os.cpu_count() or 1)
+        if workers > 1 and len(jobs) >= PARALLEL_MIN_TEXTS:
+            results = self._parallel(jobs, workers)
+        else:
+            results = _analyze_jobs(self, jobs)
+        return {int(i): found for i, found in zip(index, results) if found}
+
+    def _parallel(self, jobs: list[tuple[str, tuple[str, ...]]], workers: int) -> list[list[Detection]]:
+        import multiprocessing
+
+        analyzer(self.spacy_model, self.phone_regions, True)  # load before forking: the workers inherit it
+        size = max(50, -(-len(jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
+        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        try:
+            context: Any = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform: one process
+            return _analyze_jobs(self, jobs)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                parts = pool.map(_analyze_jobs, [self] * len(batches), batches)
+                return [found for part in parts for found in part]
+        except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): one process
+            return _analyze_jobs(self, jobs)
+
+
+def _analyze_jobs(detector: Detector, jobs: list[tuple[str, tuple[str, ...]]]) -> list[list[Detection]]:
+    return [detector.analyze(text, entities, windowed=True) for text, entities in jobs]

@@ -1,0 +1,173 @@
+from dataclasses import dataclass, field
+
+from prep.dataset import TEXT_FIELDS
+from prep.errors import ConfigError
+from prep.finding import Severity
+from prep.pii import PHONE_REGIONS, Detector
+from prep.rule import Rule
+
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
+
+
+@dataclass(frozen=True)
+class Options:
+    error_entities: tuple[str, ...] = ("EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "PHONE_NUMBER")
+    warning_entities: tuple[str, ...] = ("IP_ADDRESS", "CRYPTO")
+    score_threshold: float = 0.5
+    score_thresholds: dict[str, float] = field(default_factory=lambda: {"PHONE_NUMBER": 0.4})
+    phone_regions: tuple[str, ...] = PHONE_REGIONS
+    spacy_model: str = ""
+
+    def __post_init__(self) -> None:
+        from phonenumbers import SUPPORTED_REGIONS
+
+        for name, value in [("score-threshold", self.score_threshold), *self.score_thresholds.items()]:
+            if not 0 <= value <= 1:
+                raise ValueError(f"score threshold of {name} must be in [0, 1], got {value}")
+        both = set(self.error_entities) & set(self.warning_entities)
+        if both:
+            raise ValueError(f"entity types listed as both error and warning: {', '.join(sorted(both))}")
+        unknown = sorted(set(self.phone_regions) - SUPPORTED_REGIONS)
+        if unknown:
+            raise ValueError(f"unknown phone regions: {', '.join(unknown)} (two-letter region codes such as US, GB)")
+
+
+class PiiDetected(Rule):
+    """Personal data in a prompt or completion: e-mail addresses, phone numbers, card numbers, national ids.
+
+    ## What it does
+    Runs presidio-analyzer on every prompt and completion that could hold personal data and reports one finding
+    per row and field, with the entity types found, their counts, and each span's position, score and a masked
+    form of the value (`j***@e***.com`, `****1111`): no raw value ever appears in a finding, a report or a log.
+    Spans that are placeholders of already redacted text (`[NAME]`, `<EMAIL>`, `{{phone_number}}`) are not PII.
+    The finding is an error if any of its types is in `error-entities`, else a warning. The run's summary states
+    which entity types were checked, at which scores, with which phone regions and NLP engine.
+
+    **Offline by construction.** The NLP engine is a blank spaCy English pipeline (a tokenizer, nothing to
+    download), so presidio's pattern and checksum recognizers work; presidio's e-mail check uses tldextract's
+    bundled public-suffix snapshot instead of fetching the list. Naming an installed spaCy model with NER in
+    `spacy-model` turns on PERSON, LOCATION and NRP too (as warnings).
+
+    **Fast, with presidio's own results.** A vectorised prefilter over the whole column (one necessary condition
+    per entity type, in `prep/pii.py`) picks the texts that could hold each type; only those reach presidio,
+    asked only for those types, on two processes. Phone numbers are searched in the windows of text that can
+    hold one (same results as presidio's recognizer, argued in `prep/pii.py` and tested against it). The
+    findings are the same as running presidio on every row (`bench/pii_bench.py` compares both on a whole file).
+
+    **The defaults**, chosen on support-ticket style data (`bench/pii_study.py`, `bench/pii_quality.py`):
+
+    - errors: EMAIL_ADDRESS, CREDIT_CARD (Luhn-checked), US_SSN, IBAN_CODE (checksum), PHONE_NUMBER. Each
+      identifies a person or an account and is rarely anything else in ticket text.
+    - warnings: IP_ADDRESS (personal data under GDPR, but also server and router addresses in technical
+      tickets) and CRYPTO (wallet addresses, checksum-validated; rare).
+    - off: UK_NHS (fires on US phone numbers written 212-555-0199 or +1 212 555 0199, about one in eleven in
+      our measurements); MEDICAL_LICENSE (scores 1.0 on account and ticket numbers such as `BX6453790`: 0.9% of
+      plain generated tickets); US_DRIVER_LICENSE, US_PASSPORT and US_BANK_NUMBER (letters-and-digits or digit-run
+      patterns scoring 0.3 or less without context, so they cannot pass 0.5, and at 0.3 US_DRIVER_LICENSE alone
+      flags 17% of plain tickets, on order and ticket numbers); US_ITIN (a 9xx-xx-xxxx tax id, found in none of
+      our data; check it if yours holds US tax records); URL and DATE_TIME (not
+      personal by themselves); MAC_ADDRESS and UUID (device and record ids). Add any of them to a list to check
+      it.
+    - score threshold 0.5, and 0.4 for PHONE_NUMBER: presidio scores every phone number 0.4 unless context
+      words raise it, which the blank pipeline cannot do (it has no lemmas); card, IBAN and crypto matches
+      that pass their checksum score 1.0, e-mails 1.0, SSNs in the 3-2-4 form 0.5, while SSN's "very weak"
+      forms (any 9 digits) score 0.05 and stay out.
+    - locale: English, and phone numbers in the US, GB, FR, IL, IN, CA and BR formats: presidio's default
+      regions without DE, whose 4- and 5-digit national numbers (`16 48`) made dates, house numbers and
+      version strings into phone numbers. Numbers written with + and a country code are found whatever the
+      region.
+
+    ## Why is this bad?
+    A fine-tuned model memorises what it is trained on and can repeat it to anyone who prompts it. Customer
+    e-mails, phone numbers, card numbers and national ids in training data are a compliance incident waiting to
+    happen. Redact them (`prep.pii.redact` replaces each span with `[EMAIL_ADDRESS]` and so on) or drop the rows
+    before training.
+
+    ## Example
+    ```
+    {"prompt": "I'm Ann, reach me at ann.lee@example.com or (415) 555-0132", "completion": "Thanks Ann!"}
+    ```
+    `prompt contains PII: EMAIL_ADDRESS x1 (a***@e***.com), PHONE_NUMBER x1 (****0132)`.
+
+    ## Options
+    - `error-entities` (list, default as above): presidio entity types reported as errors.
+    - `warning-entities` (list, default as above): entity types reported as warnings. A type in neither list is
+      not checked.
+    - `score-threshold` (float, default `0.5`): the minimum presidio score of a detection.
+    - `score-thresholds` (table, default `{PHONE_NUMBER = 0.4}`): minimum scores per entity type, overriding
+      `score-threshold`.
+    - `phone-regions` (list, default `["US", "GB", "FR", "IL", "IN", "CA", "BR"]`): the regions whose national
+      phone formats count (two-letter codes; `phonenumbers` knows them all).
+    - `spacy-model` (str, default empty): an installed spaCy pipeline with NER (such as `en_core_web_lg`), for
+      PERSON, LOCATION and NRP; nothing is downloaded.
+    """
+
+    code = "PI001"
+    name = "pii-detected"
+    severity = Severity.ERROR
+    Options = Options
+
+    def entities(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        errors, warnings = self.options.error_entities, self.options.warning_entities
+        if self.options.spacy_model:
+            warnings = warnings + tuple(e for e in NER_ENTITIES if e not in errors and e not in warnings)
+        return errors, warnings
+
+    def detector(self) -> Detector:
+        errors, warnings = self.entities()
+        return Detector(
+            entities=errors + warnings,
+            threshold=self.options.score_threshold,
+            thresholds=tuple(sorted(self.options.score_thresholds.items())),
+            spacy_model=self.options.spacy_model,
+            phone_regions=self.options.phone_regions,
+        )
+
+    def check(self, ctx):
+        errors, _ = self.entities()
+        detector = self.detector()
+        try:
+            detector.validate()
+        except ValueError as exc:
+            raise ConfigError(f"{self.code} ({self.name}): {exc}") from None
+        by_score: dict[float, list[str]] = {}
+        for entity in detector.entities:
+            by_score.setdefault(detector.min_score(entity), []).append(entity)
+        checked = "; ".join(f"{', '.join(names)} at score >= {score:g}" for score, names in by_score.items())
+        ctx.notes[self.code] = {
+            "text": f"checked {checked or 'nothing'}; phone regions {' '.join(detector.phone_regions)}; "
+            f"{'spaCy model ' + detector.spacy_model if detector.spacy_model else 'blank spaCy pipeline (offline, no NER)'}",
+            "entities": list(detector.entities),
+            "thresholds": {e: detector.min_score(e) for e in detector.entities},
+            "phone_regions": list(detector.phone_regions),
+            "spacy_model": detector.spacy_model or None,
+        }
+        for source in ctx.sources:
+            for field_name in TEXT_FIELDS:
+                rows = source.text_rows(field_name)
+                ctx.progress(f"PII in {source.name} {field_name}")
+                found = detector.detect(rows["text"])
+                row_ids = rows["row"]
+                for index in sorted(found):
+                    yield self._finding(source.name, field_name, int(row_ids[index]), found[index], errors)
+
+    def _finding(self, source, field_name, row, detections, errors):
+        masks: dict[str, list[str]] = {}
+        for d in detections:
+            masks.setdefault(d.entity, []).append(d.masked)
+        listed = ", ".join(
+            f"{entity} x{len(values)} ({', '.join(values[:3])}{', ...' if len(values) > 3 else ''})"
+            for entity, values in masks.items()
+        )
+        return self.finding(
+            source,
+            f"{field_name} contains PII: {listed}",
+            row=row,
+            field=field_name,
+            severity=Severity.ERROR if any(e in errors for e in masks) else Severity.WARNING,
+            entities={entity: len(values) for entity, values in masks.items()},
+            spans=[
+                {"entity": d.entity, "start": d.start, "end": d.end, "score": d.score, "masked": d.masked}
+                for d in detections
+            ],
+        )
