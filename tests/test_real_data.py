@@ -69,6 +69,6 @@ def test_toy_chat_findings():
 def test_bundled_sample_shows_each_kind_of_problem():
     result = prep.lint(SAMPLE, settings=ALL)
     found = {f.code for f in result.findings}
-    assert {"IO001", "TK001", "TX001", "TX002", "SC003", "DU001", "DU002", "DU003"} <= found
+    assert {"IO001", "TK001", "TX001", "TX002", "SC003", "DU001", "DU002", "DU003", "PI001"} <= found
     assert result.exit_code == 1
     assert [fit.fits for fit in result.fits] == [False, False, True, False, True, True]

@@ -4,7 +4,8 @@ Source: the support_tickets.csv of Snowflake's Cortex fine-tuning quickstart (Ap
 prep/data/samples/NOTICE). Each ticket becomes a classification example: the prompt asks for one of five categories,
 the completion is the category, labelled by the keyword rules the quickstart's categories make near-certain. A
 few rows are then damaged the way real exports are, so that the sample shows real findings: an over-long pasted
-transcript, mojibake, chat-template tokens, an empty completion, a conflicting label and a cut-off JSON line.
+transcript, mojibake, chat-template tokens, an empty completion, a conflicting label, a cut-off JSON line, and a
+ticket exported with the customer's contact details (name and e-mail from the CSV, a fictional 555 phone number).
 
     python tools/build_sample.py ../shared/data/support_tickets/support_tickets.csv
 """
@@ -60,6 +61,12 @@ def main(csv_path: str) -> None:
     lines[60:60] = [json.dumps(d, ensure_ascii=False) for d in damaged[2:]]
     cut = json.dumps({"prompt": INSTRUCTION + requests[7], "completion": "Lost phone"})
     lines.insert(90, cut[: len(cut) // 2])
+    contact = tickets[9]
+    lines.append(json.dumps({
+        "prompt": f"{INSTRUCTION}{contact['REQUEST']}\n\nCustomer: {contact['CUSTOMER_NAME']}, "
+        f"{contact['CUSTOMER_EMAIL']}, phone (415) 555-0132",
+        "completion": label(contact["REQUEST"]) or "Roaming fees",
+    }, ensure_ascii=False))
     out = Path(__file__).resolve().parents[1] / "prep" / "data" / "samples" / "support_tickets.jsonl"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(lines)} records to {out}")
