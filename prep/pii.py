@@ -423,7 +423,7 @@ class Detector:
         unknown_regions = sorted(set(self.phone_regions) - SUPPORTED_REGIONS)
         if unknown_regions:
             raise ValueError(f"unknown phone regions: {', '.join(unknown_regions)} (ISO 3166 codes such as US, GB)")
-        engine = analyzer(self.spacy_model, self.phone_regions)
+        engine = analyzer(self.spacy_model, self.phone_regions, True)  # the one detect() uses
         supported = set(engine.get_supported_entities(LANGUAGE))
         if not self.spacy_model:  # entities only the NER recognizer finds: the blank pipeline finds none
             ner_only = {
