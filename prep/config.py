@@ -16,6 +16,9 @@ Example (``prep.toml``)::
     [rules.too-few-rows]
     min-rows = 300
 
+    [labels]                                # when completions count as class labels (see prep.labels)
+    mode = "auto"
+
     [catalog.my-model]                      # add or override a base model (keys as in prep/data/models.toml)
     context-tokens = 8192
     prompt-budget = 6144
@@ -60,6 +63,7 @@ class Settings:
     severity: Mapping[str, str] = field(default_factory=dict)
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    labels: Mapping[str, Any] = field(default_factory=dict)  # label detection, see prep.labels
     origin: str = "defaults"
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -77,7 +81,13 @@ class Settings:
                 Severity.parse(value)
             except ValueError as exc:
                 raise ConfigError(f"{where}: severity of '{key}': {exc}") from None
+        self.label_settings()
         return self
+
+    def label_settings(self):
+        from prep.labels import LabelSettings
+
+        return LabelSettings.from_table(self.labels, self.origin)
 
 
 _KEYS = {
@@ -91,6 +101,7 @@ _KEYS = {
     "severity": "severity",
     "rules": "rules",
     "catalog": "catalog",
+    "labels": "labels",
 }
 
 
@@ -109,7 +120,7 @@ def settings_from_table(table: Mapping[str, Any], where: str) -> Settings:
         elif attr in ("prompt_col", "completion_col"):
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where}: '{key}' must be a column name, got {value!r}")
-        elif attr in ("severity", "rules", "catalog"):
+        elif attr in ("severity", "rules", "catalog", "labels"):
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}: '{key}' must be a table")
             if attr == "rules" and not all(isinstance(v, Mapping) for v in value.values()):

@@ -44,6 +44,7 @@ class Context:
         self._tokens: dict[tuple[str, str, str], pl.DataFrame] = {}
         self._pairs: dict[str, tuple[int, int]] = {}
         self._normalized: dict[str, pl.DataFrame] = {}
+        self._labels: dict[str, Any] = {}
         self._fingerprints: dict[tuple, Fingerprints] = {}
 
     @property
@@ -94,6 +95,25 @@ class Context:
             ).item()
             self._pairs[key] = (pairs.height, int(size or 0))
         return self._pairs[key]
+
+    def labels(self, source: Source):
+        """Label statistics of ``source`` (:mod:`prep.labels`); a validation source is label-like when the first
+        training source is."""
+        from prep import labels
+
+        if source.name not in self._labels:
+            settings = self.settings.label_settings()
+            if source.role == "train":
+                found = labels.stats(source.pair_rows(), settings)
+                self._labels[source.name] = found
+                kind = "label-like" if found.label_like else "not label-like"
+                self.notes.setdefault("labels", {"text": f"{source.name} is {kind}: {found.reason}"})
+            else:
+                found = labels.stats(source.pair_rows(), settings, decide=False)
+                train = self.train
+                found.label_like = bool(train) and self.labels(train[0]).label_like
+                self._labels[source.name] = found
+        return self._labels[source.name]
 
     def text_bytes(self, source: Source) -> int:
         """UTF-8 bytes of prompt + completion over rows where both are text (what Cortex would train on)."""

@@ -48,9 +48,10 @@ def test_support_tickets_repeated_requests_and_mapping():
     assert result.fits[0].rows == 151
 
 
-def test_dbpedia_is_clean_except_size():
+def test_dbpedia_is_clean_except_its_rare_class():
     result = prep.lint(shared("openai_cookbook/dbpedia_samples_prompt_completion.jsonl"), settings=ALL)
-    assert [f.code for f in result.findings] == []
+    assert [(f.code, f.data["label"], f.data["count"]) for f in result.findings] == [("LB002", "MeanOfTransportation", 8)]
+    assert "is label-like: 14 distinct short completions in 200 rows" in result.notes["labels"]["text"]
     assert all(fit.fits for fit in result.fits)
 
 
@@ -69,6 +70,8 @@ def test_toy_chat_findings():
 def test_bundled_sample_shows_each_kind_of_problem():
     result = prep.lint(SAMPLE, settings=ALL)
     found = {f.code for f in result.findings}
-    assert {"IO001", "TK001", "TX001", "TX002", "SC003", "DU001", "DU002", "DU003", "PI001"} <= found
+    assert {"IO001", "TK001", "TX001", "TX002", "SC003", "DU001", "DU002", "DU003", "PI001", "LB001"} <= found
+    skew = next(f for f in result.findings if f.code == "LB001")
+    assert (skew.data["largest"], skew.data["smallest"]) == ("Roaming fees", "Slow data speed")
     assert result.exit_code == 1
     assert [fit.fits for fit in result.fits] == [False, False, True, False, True, True]

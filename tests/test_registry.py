@@ -59,7 +59,7 @@ def test_rule_module_is_named_after_code_and_name(rule):
 
 def test_selection_by_code_name_and_prefix():
     assert [r.code for r in select(["TK"], [])] == ["TK001", "TK002"]
-    assert [r.code for r in select(["ALL"], ["SC", "TX", "TK", "SZ", "DU", "IO", "LK", "PI"])] == []
+    assert [r.code for r in select(["ALL"], ["SC", "TX", "TK", "SZ", "DU", "IO", "LK", "PI", "LB"])] == []
     assert [r.code for r in select(["empty-value", "SZ00"], ["SZ002"])] == ["SC003", "SZ001", "SZ003"]
     assert lookup("too-few-rows").code == "SZ003"
     with pytest.raises(ConfigError, match="did you mean 'exact-duplicate'"):

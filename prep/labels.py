@@ -1,0 +1,119 @@
+"""Label-like data: when completions are class labels, and their distribution.
+
+A training set is *label-like* when its completions are a few distinct short values, as in "a support ticket in,
+a category out". The label rules (LB001-LB004) and ``prep prepare``'s stratified split only apply to such data.
+
+Detection (``[tool.prep.labels]``, all overridable)::
+
+    mode = "auto"            # "auto": detect; "on": always treat completions as labels; "off": never
+    max-classes = 50         # at most this many distinct labels
+    max-distinct-share = 0.5 # distinct labels at most this share of the labelled rows (so unique texts are not labels)
+    max-label-chars = 100    # every label at most this many characters
+
+A label is the completion with surrounding whitespace removed; rows whose completion is not a string or is empty
+have no label (SC rules report them). Labels that differ only in case, whitespace or punctuation are *variants*
+of one another (LB004), compared by :func:`variant_key`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from prep.catalog import did_you_mean
+from prep.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    mode: str = "auto"
+    max_classes: int = 50
+    max_distinct_share: float = 0.5
+    max_label_chars: int = 100
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], where: str) -> LabelSettings:
+        known = {"mode": "mode", "max-classes": "max_classes", "max-distinct-share": "max_distinct_share",
+                 "max-label-chars": "max_label_chars"}
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            attr = known.get(key) or known.get(key.replace("_", "-"))
+            if attr is None:
+                raise ConfigError(f"{where}: unknown key 'labels.{key}'{did_you_mean(key, known)}; keys: {', '.join(known)}")
+            values[attr] = value
+        settings = cls(**values)
+        if settings.mode not in ("auto", "on", "off"):
+            raise ConfigError(f"{where}: labels.mode must be 'auto', 'on' or 'off', got {settings.mode!r}")
+        for name in ("max_classes", "max_label_chars"):
+            value = getattr(settings, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where}: labels.{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        share = settings.max_distinct_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise ConfigError(f"{where}: labels.max-distinct-share must be in (0, 1], got {share!r}")
+        return settings
+
+
+_PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def variant_key(label: str) -> str:
+    """What two labels share when they differ only in case, whitespace or punctuation."""
+    return _PUNCT_OR_SPACE.sub(" ", unicodedata.normalize("NFKC", label).casefold()).strip()
+
+
+@dataclass
+class LabelStats:
+    """The labels of one source: whether they look like labels and why, and per label its rows."""
+
+    label_like: bool
+    reason: str
+    frame: pl.DataFrame  # columns row, label (non-empty labels only)
+    counts: dict[str, int] = field(default_factory=dict)  # label -> rows, most frequent first, then by label
+    first_row: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return self.frame.height
+
+
+def label_frame(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``row`` and ``label`` (the stripped completion) of pair rows with a non-empty label."""
+    return (
+        pairs.select("row", pl.col("completion").str.strip_chars().alias("label"))
+        .filter(pl.col("label").str.len_bytes() > 0)
+    )
+
+
+def stats(pairs: pl.DataFrame, settings: LabelSettings, decide: bool = True) -> LabelStats:
+    """Label statistics of a source's pair rows. With ``decide``, apply the detection; otherwise the caller
+    decides (a validation set is label-like when its training set is)."""
+    frame = label_frame(pairs)
+    grouped = (
+        frame.group_by("label")
+        .agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+        .sort(["n", "label"], descending=[True, False])
+    )
+    counts = dict(zip(grouped["label"].to_list(), grouped["n"].to_list()))
+    first = dict(zip(grouped["label"].to_list(), grouped["first"].to_list()))
+    n, k = frame.height, len(counts)
+    if settings.mode == "on":
+        like, reason = True, "labels.mode = 'on'"
+    elif settings.mode == "off":
+        like, reason = False, "labels.mode = 'off'"
+    elif n < 2:
+        like, reason = False, f"{n} labelled row(s)"
+    elif k > settings.max_classes:
+        like, reason = False, f"{k:,} distinct completions, more than max-classes ({settings.max_classes})"
+    elif k > max(1.0, settings.max_distinct_share * n):
+        like, reason = False, f"{k:,} distinct completions in {n:,} rows, over max-distinct-share"
+    elif any(len(label) > settings.max_label_chars for label in counts):
+        like, reason = False, f"a completion is longer than max-label-chars ({settings.max_label_chars})"
+    else:
+        like, reason = True, f"{k} distinct short completions in {n:,} rows"
+    return LabelStats(label_like=like if decide else False, reason=reason, frame=frame, counts=counts, first_row=first)

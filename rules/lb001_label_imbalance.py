@@ -1,0 +1,83 @@
+from dataclasses import dataclass
+
+from prep.finding import Severity
+from prep.rule import Rule
+
+
+@dataclass(frozen=True)
+class Options:
+    max_ratio: float = 4.0
+    max_share: float = 0.5
+    min_classes_for_share: int = 3
+
+    def __post_init__(self) -> None:
+        if self.max_ratio < 1:
+            raise ValueError(f"max-ratio must be at least 1, got {self.max_ratio}")
+        if not 0 < self.max_share <= 1:
+            raise ValueError(f"max-share must be in (0, 1], got {self.max_share}")
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n:,} rows, {n / total:.0%}"
+
+
+class LabelImbalance(Rule):
+    """The class labels of a label-like training set are skewed.
+
+    ## What it does
+    When the completions are class labels (a few distinct short values; see `[tool.prep.labels]` in the README),
+    counts the training rows per label and reports the skew, naming the largest and the smallest classes, when
+    the largest class has more than `max-ratio` times the rows of the smallest, or (with at least
+    `min-classes-for-share` classes) more than `max-share` of all labelled rows. One finding per training set.
+    The run's notes say whether the data was taken as label-like, and why.
+
+    ## Why is this bad?
+    A fine-tuned classifier learns the prior of its training data: with 80% "Roaming fees" it answers "Roaming
+    fees" whenever it is unsure, and the small classes are the ones it gets wrong. Rebalance (collect more of the
+    small classes, or down-sample the large ones) or accept the skew knowingly.
+
+    ## Example
+    ```
+    Roaming fees: 76 rows; Closing account: 29; Add new line: 29; Slow data speed: 17
+    ```
+    `label 'Roaming fees' has 76 rows, 50% of 151 labelled rows, 4.5x the smallest class 'Slow data speed'
+    (17 rows, 11%)`.
+
+    ## Options
+    - `max-ratio` (float, default `4.0`): largest over smallest class size above which the labels are skewed.
+    - `max-share` (float, default `0.5`): share of the largest class above which the labels are skewed.
+    - `min-classes-for-share` (int, default `3`): `max-share` applies from this many classes on (two classes of
+      60% and 40% are not a problem the ratio misses).
+    """
+
+    code = "LB001"
+    name = "label-imbalance"
+    severity = Severity.WARNING
+    Options = Options
+
+    def check(self, ctx):
+        for source in ctx.train:
+            stats = ctx.labels(source)
+            if not stats.label_like or len(stats.counts) < 2:
+                continue
+            total = stats.n_rows
+            (largest, most), *_ = stats.counts.items()
+            smallest, fewest = list(stats.counts.items())[-1]
+            ratio = most / fewest
+            share = most / total
+            skewed_ratio = ratio > self.options.max_ratio
+            skewed_share = len(stats.counts) >= self.options.min_classes_for_share and share > self.options.max_share
+            if not (skewed_ratio or skewed_share):
+                continue
+            yield self.finding(
+                source.name,
+                f"label '{largest}' has {most:,} rows, {share:.0%} of {total:,} labelled rows, {ratio:.1f}x the "
+                f"smallest class '{smallest}' ({_share(fewest, total)}); {len(stats.counts)} classes: "
+                + ", ".join(f"{label} {n:,}" for label, n in list(stats.counts.items())[:10])
+                + (", ..." if len(stats.counts) > 10 else ""),
+                largest=largest,
+                smallest=smallest,
+                ratio=round(ratio, 3),
+                largest_share=round(share, 4),
+                counts=stats.counts,
+            )

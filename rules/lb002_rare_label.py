@@ -1,0 +1,57 @@
+from dataclasses import dataclass
+
+from prep.finding import Severity
+from prep.rule import Rule
+
+
+@dataclass(frozen=True)
+class Options:
+    min_examples: int = 10
+
+    def __post_init__(self) -> None:
+        if self.min_examples < 1:
+            raise ValueError(f"min-examples must be at least 1, got {self.min_examples}")
+
+
+class RareLabel(Rule):
+    """A class label with too few training examples to learn.
+
+    ## What it does
+    In a label-like training set (see LB001), reports each label with fewer than `min-examples` rows, by name,
+    at the first row that has it.
+
+    ## Why is this bad?
+    A class seen a handful of times is rarely learned: the model will seldom produce it, and a validation split
+    may get none of it. Collect more examples, merge the class into a related one, or drop it on purpose.
+
+    ## Example
+    ```
+    {"prompt": "...", "completion": "MeanOfTransportation"}   # 8 of 200 rows
+    ```
+    `label 'MeanOfTransportation' has only 8 rows (4% of 200), fewer than min-examples (10)`.
+
+    ## Options
+    - `min-examples` (int, default `10`): the fewest training rows a label should have.
+    """
+
+    code = "LB002"
+    name = "rare-label"
+    severity = Severity.WARNING
+    Options = Options
+
+    def check(self, ctx):
+        for source in ctx.train:
+            stats = ctx.labels(source)
+            if not stats.label_like:
+                continue
+            for label, n in sorted(stats.counts.items(), key=lambda item: (item[1], item[0])):
+                if n >= self.options.min_examples:
+                    continue
+                yield self.finding(
+                    source.name,
+                    f"label '{label}' has only {n:,} row{'s' if n != 1 else ''} ({n / stats.n_rows:.0%} of "
+                    f"{stats.n_rows:,}), fewer than min-examples ({self.options.min_examples})",
+                    row=stats.first_row[label],
+                    label=label,
+                    count=n,
+                )

@@ -1,0 +1,66 @@
+from prep.finding import Severity
+from prep.labels import variant_key
+from prep.rule import Rule
+
+
+class InconsistentLabel(Rule):
+    """Labels that differ only in case, whitespace or punctuation.
+
+    ## What it does
+    When the training set is label-like (see LB001), groups the labels of the training and validation sets by
+    their case-folded text with punctuation and whitespace runs reduced to one space, and reports every label of
+    a group with more than one spelling, except the most frequent one, naming the spelling it most likely means.
+    One finding per variant, at its first row.
+
+    ## Why is this bad?
+    `Roaming fees`, `roaming fees.` and `Roaming  Fees` are one class to a person and three to the model: each
+    spelling splits the class's examples, and the model learns to produce all of them. LLM-annotated data is full
+    of these. Map every variant to one spelling before training.
+
+    ## Example
+    ```
+    {"prompt": "...", "completion": "Roaming fees"}    # 76 rows
+    {"prompt": "...", "completion": "roaming fees."}   # 2 rows
+    ```
+    `label 'roaming fees.' (2 rows) differs from 'Roaming fees' (76 rows) only in case, whitespace or
+    punctuation`.
+
+    ## Options
+    None.
+    """
+
+    code = "LB004"
+    name = "inconsistent-label"
+    severity = Severity.WARNING
+
+    def check(self, ctx):
+        train = ctx.train
+        if not train or not ctx.labels(train[0]).label_like:
+            return
+        totals: dict[str, int] = {}
+        for source in ctx.sources:
+            for label, n in ctx.labels(source).counts.items():
+                totals[label] = totals.get(label, 0) + n
+        groups: dict[str, list[str]] = {}
+        for label in totals:
+            groups.setdefault(variant_key(label), []).append(label)
+        for variants in groups.values():
+            if len(variants) < 2:
+                continue
+            variants.sort(key=lambda label: (-totals[label], label))
+            main = variants[0]
+            for variant in variants[1:]:
+                for source in ctx.sources:
+                    stats = ctx.labels(source)
+                    if variant not in stats.counts:
+                        continue
+                    yield self.finding(
+                        source.name,
+                        f"label '{variant}' ({stats.counts[variant]:,} row{'s' if stats.counts[variant] != 1 else ''}) "
+                        f"differs from '{main}' ({totals[main]:,} rows) only in case, whitespace or punctuation",
+                        row=stats.first_row[variant],
+                        field="completion",
+                        label=variant,
+                        canonical=main,
+                        variants=variants,
+                    )
