@@ -28,6 +28,7 @@ _KEYS = {
     "completion-budget": "completion_budget",
     "data-cap-bytes": "data_cap_bytes",
     "rows-at-1-epoch": "rows_at_1_epoch",
+    "credits-per-million-tokens": "credits_per_million_tokens",
     "tokenizer": "tokenizer",
     "source": "source",
 }
@@ -45,6 +46,8 @@ class ModelSpec:
     rows_at_1_epoch: int
     tokenizer: str
     source: str = ""
+    # Estimated credits per million trained tokens (prep estimate); 0 when unknown. Not a published figure.
+    credits_per_million_tokens: float = 0.0
 
     def row_limit(self, epochs: int) -> int:
         """Rows the model accepts for training at ``epochs`` epochs (rows at 1 epoch / epochs, rounded down)."""
@@ -75,10 +78,14 @@ def _spec_from_table(name: str, table: Mapping[str, Any], where: str, base: Mode
                     f"{where}: unknown tokenizer '{value}' for model '{name}'{did_you_mean(value, FAMILIES)}; "
                     f"known: {', '.join(FAMILIES)}"
                 )
+        elif attr == "credits_per_million_tokens":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{where}: '{key}' of model '{name}' must be a non-negative number, got {value!r}")
+            value = float(value)
         elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"{where}: '{key}' of model '{name}' must be a positive integer, got {value!r}")
         values[attr] = value
-    missing = [k for k, attr in _KEYS.items() if attr not in values and attr != "source"]
+    missing = [k for k, attr in _KEYS.items() if attr not in values and attr not in ("source", "credits_per_million_tokens")]
     if missing:
         raise ConfigError(f"{where}: model '{name}' is missing {', '.join(missing)}")
     return ModelSpec(**values)

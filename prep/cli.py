@@ -86,6 +86,128 @@ def lint(
 
 
 @cli.command()
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--out", "out_dir", required=True, metavar="DIR", help="Output directory (created; must be empty unless --force).")
+@click.option(
+    "--model", "-m", "models", multiple=True, metavar="NAME",
+    help="Base model(s) the data must fit (repeatable, or 'all'). Default: 'model' from config.",
+)
+@click.option("--validation", "validation", metavar="PATH", help="Use this validation file instead of splitting.")
+@click.option("--validation-fraction", type=float, default=0.1, show_default=True, help="Share of rows for validation (0 to 0.5).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the content-based split.")
+@click.option("--pii", type=click.Choice(["drop", "redact", "keep"]), default="drop", show_default=True, help="Rows with PII: drop them, redact the spans, or keep them.")
+@click.option("--duplicates", type=click.Choice(["keep-one", "keep-all"]), default="keep-one", show_default=True, help="Exact and near duplicates: keep one row per group, or all.")
+@click.option("--errors", type=click.Choice(["exclude", "keep", "fail"]), default="exclude", show_default=True, help="Rows with error findings: exclude them, keep them, or write nothing and exit 1.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@click.option("--select", multiple=True, metavar="RULES", help="Rules to run: codes, names or prefixes.")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Rules to skip: codes, names or prefixes.")
+@click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml).")
+@click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs for the row limit (SZ002). Default 3.")
+@click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side. Default 16.")
+@click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt').")
+@click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion').")
+@click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: when stderr is a terminal).")
+def prepare(
+    path: str,
+    out_dir: str,
+    models: tuple[str, ...],
+    validation: str | None,
+    validation_fraction: float,
+    seed: int,
+    pii: str,
+    duplicates: str,
+    errors: str,
+    force: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: str | None,
+    epochs: int | None,
+    margin: int | None,
+    prompt_col: str | None,
+    completion_col: str | None,
+    progress: bool | None,
+) -> None:
+    """Write clean train.jsonl, validation.jsonl, excluded.jsonl and manifest.json for PATH into DIR.
+
+    Every input row lands in exactly one of the three data files; the same input and options give
+    byte-identical files.
+    """
+    from prep.prepare import PrepareOptions
+    from prep.prepare import prepare as run_prepare
+
+    settings = _settings(config_file).with_overrides(
+        models=_split(models),
+        select=_split(select),
+        ignore=_split(ignore),
+        epochs=epochs,
+        margin=margin,
+        prompt_col=prompt_col,
+        completion_col=completion_col,
+    )
+    options = PrepareOptions(
+        validation_fraction=validation_fraction, seed=seed, pii=pii, duplicates=duplicates, errors=errors
+    )
+    bar = Progress(enabled=progress)
+    try:
+        result = run_prepare(path, out_dir, validation=validation, settings=settings, options=options, force=force, progress=bar)
+    finally:
+        bar.close()
+    counts = result.counts
+    click.echo(
+        f"wrote {out_dir}: {counts['train']:,} train, {counts['validation']:,} validation, {counts['excluded']:,} "
+        f"excluded, of {counts['input_rows']:,} input rows"
+    )
+    if counts["excluded_by_reason"]:
+        click.echo("excluded by reason: " + ", ".join(f"{c} {n:,}" for c, n in counts["excluded_by_reason"].items()))
+    if counts["redacted_rows"]:
+        click.echo(f"redacted PII in {counts['redacted_rows']:,} rows")
+    labels = result.manifest["labels"]
+    if labels["label_like"]:
+        click.echo("labels (train / validation): " + ", ".join(
+            f"{label} {n:,}/{labels['validation'].get(label, 0):,}" for label, n in labels["train"].items()
+        ))
+    for finding in result.manifest["unresolved_errors"]:
+        click.echo(f"prep: warning: not fixable by removing rows: {finding['code']} {finding['message']}", err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@click.option(
+    "--model", "-m", "models", multiple=True, metavar="NAME",
+    help="Base model(s) to estimate (repeatable, or 'all'). Default: 'model' from config.",
+)
+@click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs to train. Default 3.")
+@click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side. Default 16.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml).")
+@click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt').")
+@click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion').")
+def estimate(
+    path: str,
+    models: tuple[str, ...],
+    epochs: int | None,
+    margin: int | None,
+    output_format: str,
+    config_file: str | None,
+    prompt_col: str | None,
+    completion_col: str | None,
+) -> None:
+    """Trained tokens, estimated credits, epochs and fit of PATH for each base model."""
+    import json
+
+    from prep import estimate as estimating
+
+    settings = _settings(config_file).with_overrides(
+        models=_split(models), epochs=epochs, margin=margin, prompt_col=prompt_col, completion_col=completion_col
+    )
+    result = estimating.estimate(path, settings=settings)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(estimating.render(result), nl=False)
+
+
+@cli.command()
 @click.option("--config", "config_file", metavar="FILE", help="Config file whose catalog overrides apply.")
 def models(config_file: str | None) -> None:
     """List the base models in the catalog with their budgets and caps."""
@@ -124,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PrepError as exc:
         click.echo(f"prep: error: {exc}", err=True)
-        return 2
+        return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         click.echo("prep: error: interrupted", err=True)
         return 2

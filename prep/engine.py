@@ -199,6 +199,7 @@ class LintResult:
     fits: list[ModelFit] = field(default_factory=list)
     rules: list[type[Rule]] = field(default_factory=list)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    context: Any = field(default=None, repr=False, compare=False)  # the run's Context, for prepare and estimate
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -295,4 +296,5 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
         fits=model_fits(ctx),
         rules=[type(r) for r in rules],
         notes=ctx.notes,
+        context=ctx,
     )

@@ -1,0 +1,240 @@
+"""prep prepare: conservation, determinism, stratification (hypothesis), policies, atomic writes, re-lint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import prep
+from prep.config import Settings
+from prep.prepare import PrepareFailed, PrepareOptions, prepare
+from tests.conftest import REPO, SAMPLE, write_jsonl
+
+SETTINGS = Settings(models=("llama3-8b",))
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _outputs(out: Path) -> tuple[list[dict], list[dict], list[dict]]:
+    return _read(out / "train.jsonl"), _read(out / "validation.jsonl"), _read(out / "excluded.jsonl")
+
+
+def _bytes(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in ("train.jsonl", "validation.jsonl", "excluded.jsonl", "manifest.json")}
+
+
+# --- random datasets ------------------------------------------------------------------------------------------
+
+
+@st.composite
+def datasets(draw):
+    """(records, unique): empty, single-class, all-duplicate and mixed datasets of support-style rows."""
+    n = draw(st.integers(0, 40))
+    kind = draw(st.sampled_from(["unique", "duplicates", "all-duplicate"]))
+    classes = draw(st.sampled_from([["Roaming fees"], ["Roaming fees", "Lost phone"], ["A", "B", "C", "D"]]))
+    records = []
+    for i in range(n):
+        label = draw(st.sampled_from(classes))
+        if kind == "unique":
+            prompt = f"ticket w{i}x about w{i}y and w{i}z"
+        elif kind == "duplicates":
+            prompt = draw(st.sampled_from(["my bill is wrong", "my phone was stolen", f"ticket w{i}x w{i}y"]))
+        else:
+            prompt, label = "the same ticket every time", classes[0]
+        records.append({"prompt": prompt, "completion": label})
+    return records, kind == "unique"
+
+
+def _prepare(records, out: Path, **options) -> dict:
+    frame = pl.DataFrame(records, schema={"prompt": pl.String, "completion": pl.String})
+    return prepare(frame, out, settings=SETTINGS, options=PrepareOptions(**options)).manifest
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(datasets(), st.sampled_from([0.1, 0.2, 0.5]), st.integers(0, 3))
+def test_conservation_determinism_and_stratification(tmp_path_factory, data, fraction, seed):
+    records, unique = data
+    base = tmp_path_factory.mktemp("prep")
+    manifest = _prepare(records, base / "a", validation_fraction=fraction, seed=seed)
+    train, validation, excluded = _outputs(base / "a")
+
+    # conservation: every row is in exactly one file, with its content
+    assert len(train) + len(validation) + len(excluded) == len(records) == manifest["counts"]["input_rows"]
+    assert len({e["row"] for e in excluded}) == len(excluded)
+    pairs = Counter((r["prompt"], r["completion"]) for r in records)
+    assert Counter((r["prompt"], r["completion"]) for r in train + validation + excluded) == pairs
+
+    # determinism: the same input gives the same bytes
+    _prepare(records, base / "b", validation_fraction=fraction, seed=seed)
+    assert _bytes(base / "a") == _bytes(base / "b")
+
+    # the split depends on content, not on order (all duplicates kept, so no "first row kept" choice is involved)
+    shuffled = records[:]
+    random.Random(seed).shuffle(shuffled)
+    _prepare(records, base / "c", validation_fraction=fraction, seed=seed, duplicates="keep-all")
+    _prepare(shuffled, base / "d", validation_fraction=fraction, seed=seed, duplicates="keep-all")
+    def key(r):
+        return r["prompt"], r["completion"]
+
+    assert sorted(map(key, _outputs(base / "c")[1])) == sorted(map(key, _outputs(base / "d")[1]))
+
+    # stratification: per class, round(fraction x rows) in validation, never the class's last training row
+    if unique:
+        label_like = manifest["labels"]["label_like"]
+        strata = Counter(r["completion"] if label_like else "" for r in records)
+        got = Counter(r["completion"] if label_like else "" for r in validation)
+        for stratum, n in strata.items():
+            assert got[stratum] == min(int(n * fraction + 0.5), n - 1), (stratum, n)
+    # duplicates: exact copies never straddle the split
+    assert not {key(r) for r in train} & {key(r) for r in validation}
+
+
+def test_empty_single_class_and_all_duplicate_inputs(tmp_path):
+    assert _prepare([], tmp_path / "empty")["counts"] == {
+        "input_rows": 0, "train": 0, "validation": 0, "excluded": 0, "excluded_by_reason": {}, "redacted_rows": 0
+    }
+    same = [{"prompt": "the same ticket", "completion": "Roaming fees"}] * 12
+    counts = _prepare(same, tmp_path / "same")["counts"]
+    assert (counts["train"], counts["validation"], counts["excluded"]) == (1, 0, 11)
+    assert counts["excluded_by_reason"] == {"DU001": 11}
+    single = [{"prompt": f"ticket w{i}x w{i}y", "completion": "Roaming fees"} for i in range(20)]
+    manifest = _prepare(single, tmp_path / "single")
+    assert manifest["labels"]["label_like"] and manifest["labels"]["validation"] == {"Roaming fees": 2}
+
+
+# --- real data, policies and re-linting --------------------------------------------------------------------------
+
+
+def test_sample_prepares_cleanly_and_relints_without_errors_or_leaks(tmp_path, run_cli):
+    out = tmp_path / "out"
+    code, stdout, _ = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out)
+    assert code == 0, stdout
+    assert "of 153 input rows" in stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["excluded_by_reason"]["IO001"] == 1  # the cut-off JSON line is accounted for
+    assert manifest["counts"]["excluded_by_reason"]["PI001"] == 1
+    assert manifest["inputs"][0]["sha256"] == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
+    assert manifest["version"] == prep.__version__ and manifest["lint"]["by_code"]["TK001"] == 1
+    excluded = _read(out / "excluded.jsonl")
+    unreadable = next(e for e in excluded if e["reasons"] == ["IO001"])
+    assert unreadable["row"] == 90 and unreadable["line"] == 91 and unreadable["prompt"] is None
+    pii_row = next(e for e in excluded if "PI001" in e["reasons"])
+    assert pii_row["redacted"] and "[EMAIL_ADDRESS]" in pii_row["prompt"] and "@remote.com" not in pii_row["prompt"]
+    for name, info in manifest["outputs"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"]
+
+    result = prep.lint(out / "train.jsonl", validation=out / "validation.jsonl", settings=SETTINGS)
+    assert [f for f in result.findings if f.code == "LK001" or f.severity.value == "error"] == []
+    labels = manifest["labels"]
+    assert labels["label_like"] and set(labels["validation"]) == set(labels["train"])
+
+
+def test_pii_policies(tmp_path):
+    records = [{"prompt": f"ticket w{i}x w{i}y", "completion": "ok"} for i in range(10)]
+    records.append({"prompt": "reach me at ann.lee@example.com", "completion": "ok"})
+    dropped = _prepare(records, tmp_path / "drop")
+    assert dropped["counts"]["excluded_by_reason"] == {"PI001": 1}
+    redacted = _prepare(records, tmp_path / "redact", pii="redact")
+    assert redacted["counts"]["excluded"] == 0 and redacted["counts"]["redacted_rows"] == 1
+    texts = (tmp_path / "redact" / "train.jsonl").read_text() + (tmp_path / "redact" / "validation.jsonl").read_text()
+    assert "reach me at [EMAIL_ADDRESS]" in texts and "ann.lee" not in texts
+    kept = _prepare(records, tmp_path / "keep", pii="keep")
+    assert kept["counts"]["excluded"] == 0
+
+
+def test_errors_policies(tmp_path, run_cli):
+    records = [{"prompt": f"ticket w{i}x w{i}y", "completion": "ok"} for i in range(10)] + [{"prompt": "x", "completion": ""}]
+    assert _prepare(records, tmp_path / "ex")["counts"]["excluded_by_reason"] == {"SC003": 1}
+    assert _prepare(records, tmp_path / "keep", errors="keep")["counts"]["excluded"] == 0
+    with pytest.raises(PrepareFailed, match="1 error findings \\(SC003 1\\); nothing written"):
+        _prepare(records, tmp_path / "fail", errors="fail")
+    assert not (tmp_path / "fail").exists()
+    path = write_jsonl(tmp_path / "d.jsonl", records)
+    code, _, err = run_cli("prepare", path, "--model", "llama3-8b", "--out", tmp_path / "cli", "--errors", "fail")
+    assert code == 1 and err.startswith("prep: error: 1 error findings")
+
+
+def test_existing_validation_file_is_filtered_not_split(tmp_path):
+    train = write_jsonl(tmp_path / "t.jsonl", [{"prompt": f"ticket w{i}x w{i}y", "completion": "A" if i % 2 else "B"} for i in range(20)])
+    validation = write_jsonl(tmp_path / "v.jsonl", [
+        {"prompt": "ticket w3x w3y", "completion": "A"},     # leaks from training
+        {"prompt": "a new ticket here", "completion": "C"},  # a label never seen in training
+        {"prompt": "another fresh ticket", "completion": "B"},
+    ])
+    result = prepare(train, tmp_path / "out", validation=validation, settings=SETTINGS)
+    assert result.counts["train"] == 20 and result.counts["validation"] == 1
+    assert result.counts["excluded_by_reason"] == {"LB003": 1, "LK001": 1}
+    assert {e["source"] for e in _read(tmp_path / "out" / "excluded.jsonl")} == {"validation"}
+
+
+def test_output_directory_rules(tmp_path, run_cli):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("x")
+    code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out)
+    assert code == 2 and "not empty; use --force" in err
+    code, _, _ = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out, "--force")
+    assert code == 0 and sorted(p.name for p in out.iterdir()) == [
+        "excluded.jsonl", "manifest.json", "train.jsonl", "validation.jsonl"
+    ]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or old directory left
+    code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", tmp_path / "x", "--validation-fraction", "0.9")
+    assert code == 2 and "validation fraction must be from 0 to 0.5" in err
+
+
+# --- atomicity ----------------------------------------------------------------------------------------------
+
+
+def _complete_or_absent(out: Path) -> str:
+    if not out.exists():
+        return "absent"
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name, info in manifest["outputs"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == info["sha256"], name
+    return "complete"
+
+
+def test_killing_prepare_never_leaves_a_partial_output(tmp_path):
+    rng = random.Random(7)
+    words = "bill roaming charge phone stolen slow data line account close refund trip".split()
+    records = [
+        {"prompt": " ".join(rng.choice(words) for _ in range(30)) + f" ticket {i}", "completion": rng.choice(words)}
+        for i in range(20_000)
+    ]
+    path = write_jsonl(tmp_path / "big.jsonl", records)
+    command = [sys.executable, "-m", "prep.cli", "prepare", str(path), "--model", "llama3-8b", "--select", "DU,LK,SC"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    started = time.perf_counter()
+    subprocess.run([*command, "--out", str(tmp_path / "full")], check=True, env=env, capture_output=True)
+    runtime = time.perf_counter() - started
+    assert _complete_or_absent(tmp_path / "full") == "complete"
+
+    outcomes = []
+    for k, share in enumerate([0.3, 0.6, 0.8, 0.9, 0.95, 0.98, 1.0]):
+        out = tmp_path / f"out{k}"
+        process = subprocess.Popen([*command, "--out", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(runtime * share)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        outcomes.append(_complete_or_absent(out))
+    # whatever a kill leaves behind is a hidden staging directory, never a file named like an output
+    assert {p.name.split(".prep-tmp-")[0] for p in tmp_path.iterdir() if p.name.startswith(".")} <= {
+        f".out{k}" for k in range(7)
+    }
+    assert "absent" in outcomes  # the kills did land mid-run
