@@ -355,27 +355,59 @@ def _write_atomically(out_dir: Path, files: dict[str, bytes], force: bool) -> No
 # --- the whole step -------------------------------------------------------------------------------------------
 
 
-def prepare(
+@dataclass
+class Prepared:
+    """The outcome of preparing, before anything is written: each kept row's split, the excluded rows and the
+    manifest (without the output hashes). ``rows`` holds every input row, in input order."""
+
+    rows: list[_Row]
+    manifest: dict[str, Any]
+    lint: engine.LintResult = field(repr=False)
+
+    @property
+    def train(self) -> list[_Row]:
+        return [r for r in self.rows if r.split == "train" and not r.reasons]
+
+    @property
+    def validation(self) -> list[_Row]:
+        return [r for r in self.rows if r.split == "validation" and not r.reasons]
+
+    @property
+    def excluded(self) -> list[_Row]:
+        return [r for r in self.rows if r.reasons]
+
+    def excluded_records(self) -> list[dict[str, Any]]:
+        roles = [s["role"] for s in self.manifest["lint_sources"]]
+        return [
+            {
+                "source": roles[r.source],
+                "row": r.row,
+                "line": r.line,
+                "reasons": sorted(r.reasons),
+                "messages": [m for code in sorted(r.reasons) for m in r.reasons[code]],
+                "prompt": r.prompt,
+                "completion": r.completion,
+                **({"redacted": True} if r.redactions else {}),
+            }
+            for r in self.excluded
+        ]
+
+
+def prepare_data(
     train: str | Path | pl.DataFrame | Source,
-    out_dir: str | Path,
     *,
     validation: str | Path | pl.DataFrame | Source | None = None,
     settings: Settings | None = None,
     models: Sequence[str] | None = None,
     options: PrepareOptions | None = None,
-    force: bool = False,
     progress: engine.Progress | None = None,
-) -> PrepareResult:
-    """Lint ``train`` (and ``validation``), then write train.jsonl, validation.jsonl, excluded.jsonl and
-    manifest.json into ``out_dir``. Raises :class:`PrepareFailed` when ``options.errors == "fail"`` and there
-    are error findings, and :class:`~prep.errors.PrepError` for usage, configuration and input errors."""
+) -> Prepared:
+    """Lint, exclude, redact and split, in memory (what ``prepare`` writes; the stored procedure uses it too)."""
     options = options or PrepareOptions()
     settings = settings or Settings()
     if models is not None:
         settings = settings.with_overrides(models=tuple(models))
     the_plan = engine.plan(settings)
-    out_dir = Path(out_dir)
-    _check_out_dir(out_dir, force)
     paths = isinstance(validation, (str, Path)) and isinstance(train, (str, Path))
     if paths and Path(validation).resolve() == Path(train).resolve():
         raise InputError(f"{validation}: the validation file is the training file")
@@ -413,32 +445,10 @@ def prepare(
                     r.reasons["LK001"] = ["still a duplicate of a training row after preparing"]
                     r.split = ""
 
-    train_rows = [r for r in rows if r.split == "train" and not r.reasons]
-    validation_rows = [r for r in rows if r.split == "validation" and not r.reasons]
-    excluded = [r for r in rows if r.reasons]
+    prepared = Prepared(rows=rows, manifest={}, lint=result)
+    train_rows, validation_rows, excluded = prepared.train, prepared.validation, prepared.excluded
     if len(train_rows) + len(validation_rows) + len(excluded) != len(rows):  # pragma: no cover - a bug if so
         raise RuntimeError("prepare lost rows: train + validation + excluded != input")
-
-    names = [s.name for s in sources]
-    roles = [s.role for s in sources]
-    excluded_records = [
-        {
-            "source": roles[r.source],
-            "row": r.row,
-            "line": r.line,
-            "reasons": sorted(r.reasons),
-            "messages": [m for code in sorted(r.reasons) for m in r.reasons[code]],
-            "prompt": r.prompt,
-            "completion": r.completion,
-            **({"redacted": True} if r.redactions else {}),
-        }
-        for r in excluded
-    ]
-    files = {
-        "train.jsonl": _jsonl({"prompt": r.prompt, "completion": r.completion} for r in train_rows),
-        "validation.jsonl": _jsonl({"prompt": r.prompt, "completion": r.completion} for r in validation_rows),
-        "excluded.jsonl": _jsonl(excluded_records),
-    }
     by_reason = Counter(code for r in excluded for code in r.reasons)
 
     def distribution(members: list[_Row]) -> dict[str, int]:
@@ -446,7 +456,7 @@ def prepare(
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     settings_used = the_plan.settings
-    manifest = {
+    prepared.manifest = {
         "tool": "prep",
         "version": __version__,
         "schema_version": 1,
@@ -474,14 +484,43 @@ def prepare(
             "train": distribution(train_rows) if label_like else {},
             "validation": distribution(validation_rows) if label_like else {},
         },
-        "unresolved_errors": [
-            {"code": f.code, "source": f.source, "message": f.message} for f in unresolved
-        ],
+        "unresolved_errors": [{"code": f.code, "source": f.source, "message": f.message} for f in unresolved],
         "lint": result.summary(),
-        "outputs": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in files.items()},
-        "sources": names,
+        "lint_sources": [{"name": s.name, "role": s.role} for s in sources],
     }
-    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
-    report("writing")
+    return prepared
+
+
+def prepare(
+    train: str | Path | pl.DataFrame | Source,
+    out_dir: str | Path,
+    *,
+    validation: str | Path | pl.DataFrame | Source | None = None,
+    settings: Settings | None = None,
+    models: Sequence[str] | None = None,
+    options: PrepareOptions | None = None,
+    force: bool = False,
+    progress: engine.Progress | None = None,
+) -> PrepareResult:
+    """Lint ``train`` (and ``validation``), then write train.jsonl, validation.jsonl, excluded.jsonl and
+    manifest.json into ``out_dir``. Raises :class:`PrepareFailed` when ``options.errors == "fail"`` and there
+    are error findings, and :class:`~prep.errors.PrepError` for usage, configuration and input errors."""
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir, force)
+    prepared = prepare_data(
+        train, validation=validation, settings=settings, models=models, options=options, progress=progress
+    )
+    files = {
+        "train.jsonl": _jsonl({"prompt": r.prompt, "completion": r.completion} for r in prepared.train),
+        "validation.jsonl": _jsonl({"prompt": r.prompt, "completion": r.completion} for r in prepared.validation),
+        "excluded.jsonl": _jsonl(prepared.excluded_records()),
+    }
+    manifest = dict(prepared.manifest)
+    manifest["outputs"] = {
+        name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in files.items()
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    if progress:
+        progress("writing")
     _write_atomically(out_dir, files, force)
-    return PrepareResult(out_dir=out_dir, manifest=manifest, lint=result)
+    return PrepareResult(out_dir=out_dir, manifest=manifest, lint=prepared.lint)
