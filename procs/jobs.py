@@ -1,0 +1,63 @@
+"""``CALL PREP_JOB_STATUS(job_id)``, ``PREP_JOB_CANCEL(job_id)``, ``PREP_JOBS()``: the job registry.
+
+Snowflake garbage-collects FINETUNE('SHOW'), so PREP_JOBS keeps every job this tool started. DESCRIBE is parsed
+tolerantly (unknown keys and statuses are kept, never fatal), and the final model name is read from its ``model``
+field (Snowflake may have appended a suffix to the requested name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from procs import cortex
+from procs.sql import JOBS, ProcError, dumps, registry
+
+
+def _job_id(job_id: Any) -> str:
+    if not isinstance(job_id, str) or not job_id.strip() or len(job_id) > 200:
+        raise ProcError("job_id must be the id FINETUNE returned")
+    return job_id.strip()
+
+
+def status(session, job_id: str) -> dict[str, Any]:
+    job_id = _job_id(job_id)
+    described = cortex.client(session).describe(job_id)
+    jobs = registry(session, {}, JOBS)
+    session.sql(
+        f"UPDATE {jobs.sql} SET STATUS = ?, FINAL_MODEL = COALESCE(?, FINAL_MODEL), LAST_DESCRIBE = ?, "
+        "UPDATED_ON = CURRENT_TIMESTAMP() WHERE JOB_ID = ?",
+        params=[described["status"], described.get("model"), dumps(described), job_id],
+    ).collect()
+    return {"job_id": job_id, **described}
+
+
+def cancel(session, job_id: str) -> dict[str, Any]:
+    job_id = _job_id(job_id)
+    message = cortex.client(session).cancel(job_id)
+    jobs = registry(session, {}, JOBS)
+    session.sql(
+        f"UPDATE {jobs.sql} SET STATUS = 'CANCELLED', UPDATED_ON = CURRENT_TIMESTAMP() WHERE JOB_ID = ?",
+        params=[job_id],
+    ).collect()
+    return {"job_id": job_id, "message": message}
+
+
+def list(session) -> dict[str, Any]:  # noqa: A001 - the handler's name in the issue
+    """The registry's jobs, newest first, with the live status of those FINETUNE('SHOW') still lists."""
+    live = {str(j.get("id")): j for j in cortex.client(session).show()}
+    jobs = registry(session, {}, JOBS)
+    rows = session.sql(
+        f"SELECT JOB_ID, MODEL_NAME, FINAL_MODEL, BASE_MODEL, DATASET, DATASET_FINGERPRINT, RUN_ID, FORCED, STATUS "
+        f"FROM {jobs.sql} ORDER BY CREATED_ON DESC"
+    ).collect()
+    out = []
+    for job_id, model_name, final_model, base_model, dataset, fingerprint, run_id, forced, stored in rows:
+        shown = live.pop(job_id, None)
+        out.append({
+            "job_id": job_id, "model_name": model_name, "final_model": final_model, "base_model": base_model,
+            "dataset": dataset, "dataset_fingerprint": fingerprint, "run_id": run_id, "forced": bool(forced),
+            "status": str((shown or {}).get("status") or stored),
+        })
+    unknown = [{"job_id": k, "status": str(v.get("status")), "base_model": v.get("base_model"), "registered": False}
+               for k, v in live.items()]
+    return {"jobs": out, "not_in_registry": unknown}

@@ -1,0 +1,47 @@
+"""``CALL PREP_LINT(source, base_model, options)``: lint a table, view or SELECT where it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import prep
+from procs.common import new_run_id, read_source, settings_for
+from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, registry
+
+
+def run(session, source: str, base_model: str, options: dict | None = None) -> dict[str, Any]:
+    """Lint ``source`` against ``base_model``; write its findings to PREP_FINDINGS and a summary to PREP_RUNS
+    (created if missing); return the summary with its run id."""
+    options = as_options(options)
+    settings = settings_for(options, base_model)
+    frame, _ = read_source(session, source)
+    result = prep.lint(prep.load(frame, settings, name=source), settings=settings)
+    run_id = new_run_id()
+    findings_table = registry(session, options, FINDINGS)
+    runs_table = registry(session, options, RUNS)
+    insert_rows(
+        session,
+        findings_table,
+        ["RUN_ID", "CODE", "NAME", "SEVERITY", "SOURCE", "ROW_INDEX", "FIELD", "MESSAGE", "DATA"],
+        [
+            (run_id, f.code, f.name, f.severity.value, f.source, f.row, f.field, f.message, dumps(f.data))
+            for f in result.findings
+        ],
+    )
+    summary = {
+        "run_id": run_id,
+        "kind": "lint",
+        "source": source,
+        "base_model": base_model,
+        "rows": sum(s.n_records for s in result.sources),
+        "summary": result.summary(),
+        "fits": [fit.to_dict() for fit in result.fits],
+        "exit_code": result.exit_code,
+    }
+    insert_rows(
+        session,
+        runs_table,
+        ["RUN_ID", "KIND", "SOURCE", "DATASET", "BASE_MODEL", "OPTIONS", "SUMMARY"],
+        [(run_id, "lint", source, None, base_model, dumps(options), dumps(summary))],
+    )
+    return summary

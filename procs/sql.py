@@ -1,0 +1,162 @@
+"""Safe SQL for the handlers: identifiers validated and quoted, sources checked with a real SQL parser.
+
+No value is ever formatted into SQL: values are bound (``?``). Identifiers cannot be bound everywhere (a view's
+body, a qualified name in some servers), so they are parsed into parts, validated, and written quoted: an unquoted
+part must be a plain identifier (letters, digits, ``_``, ``$``; upper-cased, as Snowflake does), a quoted part
+may hold anything but is re-quoted with its quotes doubled. Anything else (a semicolon, a space outside quotes, a
+fourth part) is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from prep.errors import PrepError
+
+
+class ProcError(PrepError):
+    """A refused argument or state: the procedure fails with this one-line message."""
+
+
+_PART = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
+
+
+@dataclass(frozen=True)
+class Name:
+    """A validated object name of one to three parts (``name``, ``schema.name``, ``db.schema.name``)."""
+
+    parts: tuple[str, ...]  # the identifiers as Snowflake resolves them (unquoted parts upper-cased)
+
+    @classmethod
+    def parse(cls, text: str, what: str = "name") -> Name:
+        if not isinstance(text, str) or not text.strip():
+            raise ProcError(f"{what} must be a non-empty object name")
+        text = text.strip()
+        parts, position = [], 0
+        while True:
+            match = _PART.match(text, position)
+            if match is None:
+                raise ProcError(f"{what} {text!r} is not a valid object name (letters, digits, _ and $, or a quoted name)")
+            quoted, plain = match.groups()
+            parts.append(quoted.replace('""', '"') if quoted is not None else plain.upper())
+            position = match.end()
+            if position == len(text):
+                break
+            if text[position] != ".":
+                raise ProcError(f"{what} {text!r} is not a valid object name")
+            position += 1
+        if len(parts) > 3 or any(len(p) > 255 for p in parts):
+            raise ProcError(f"{what} {text!r} is not a valid object name (at most database.schema.name)")
+        return cls(tuple(parts))
+
+    @property
+    def sql(self) -> str:
+        return ".".join('"' + p.replace('"', '""') + '"' for p in self.parts)
+
+    @property
+    def last(self) -> str:
+        return self.parts[-1]
+
+    def with_suffix(self, suffix: str) -> Name:
+        return Name((*self.parts[:-1], self.parts[-1] + suffix))
+
+    def sibling(self, name: str) -> Name:
+        """An object named ``name`` in the same schema as this one."""
+        return Name((*self.parts[:-1], name))
+
+    def qualified(self, session) -> Name:
+        """Fully qualified with the session's current database and schema."""
+        if len(self.parts) == 3:
+            return self
+        database, schema = session.sql("SELECT CURRENT_DATABASE(), CURRENT_SCHEMA()").collect()[0]
+        if not database or not schema:
+            raise ProcError("no current database or schema: USE SCHEMA first, or give a qualified name")
+        prefix = (database, schema) if len(self.parts) == 1 else (database,)
+        return Name((*prefix, *self.parts))
+
+
+def check_source(source: str) -> str:
+    """The SQL that reads ``source``: a table or view name, or exactly one SELECT statement (checked with sqlglot's
+    Snowflake dialect and re-generated from its parse, so what runs is what was checked)."""
+    if not isinstance(source, str) or not source.strip():
+        raise ProcError("source must be a table or view name, or a SELECT statement")
+    try:
+        return f"SELECT * FROM {Name.parse(source, 'source').sql}"
+    except ProcError:
+        pass
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(source, read="snowflake") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise ProcError(f"source is neither an object name nor a valid SELECT: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise ProcError(f"source must be a single SELECT statement, got {len(statements)} statements")
+    (statement,) = statements
+    if not isinstance(statement, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
+        raise ProcError(f"source must be a SELECT statement, got {statement.key.upper()}")
+    forbidden = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Command, exp.Alter)
+    if any(isinstance(node, forbidden) for node in statement.walk()):
+        raise ProcError("source must be a plain SELECT (no data or schema changes inside it)")
+    return statement.sql(dialect="snowflake")
+
+
+def as_options(options: Any) -> dict[str, Any]:
+    """The ``options`` argument (a VARIANT object, a JSON string, or NULL) as a dict."""
+    if options is None:
+        return {}
+    if isinstance(options, str):
+        try:
+            options = json.loads(options) if options.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ProcError(f"options must be a JSON object: {exc}") from None
+    if not isinstance(options, dict):
+        raise ProcError(f"options must be an object, got {type(options).__name__}")
+    return options
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+# --- the registry tables ---------------------------------------------------------------------------------------
+
+RUNS = "PREP_RUNS"
+FINDINGS = "PREP_FINDINGS"
+JOBS = "PREP_JOBS"
+
+DDL = {
+    RUNS: "RUN_ID VARCHAR, KIND VARCHAR, SOURCE VARCHAR, DATASET VARCHAR, BASE_MODEL VARCHAR, OPTIONS VARCHAR, "
+    "SUMMARY VARCHAR, CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()",
+    FINDINGS: "RUN_ID VARCHAR, CODE VARCHAR, NAME VARCHAR, SEVERITY VARCHAR, SOURCE VARCHAR, ROW_INDEX NUMBER, "
+    "FIELD VARCHAR, MESSAGE VARCHAR, DATA VARCHAR",
+    JOBS: "JOB_ID VARCHAR, MODEL_NAME VARCHAR, FINAL_MODEL VARCHAR, BASE_MODEL VARCHAR, DATASET VARCHAR, "
+    "DATASET_FINGERPRINT VARCHAR, RUN_ID VARCHAR, OPTIONS VARCHAR, FORCED BOOLEAN, STATUS VARCHAR, "
+    "LAST_DESCRIBE VARCHAR, CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP(), UPDATED_ON TIMESTAMP_NTZ",
+}
+
+
+def registry(session, options: dict[str, Any], table: str) -> Name:
+    """The registry table ``table`` in ``options["registry_schema"]`` (default: the current schema), created if
+    missing."""
+    schema = options.get("registry_schema")
+    base = Name.parse(schema, "registry_schema").qualified(session) if schema else None
+    name = Name((*base.parts, table)) if base else Name((table,)).qualified(session)
+    session.sql(f"CREATE TABLE IF NOT EXISTS {name.sql} ({DDL[table]})").collect()
+    return name
+
+
+def insert_rows(session, table: Name, columns: list[str], rows: list[tuple], batch: int = 200) -> None:
+    """Insert ``rows`` with bound values, ``batch`` rows per statement."""
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        placeholders = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in chunk)
+        params = [value for row in chunk for value in row]
+        session.sql(f"INSERT INTO {table.sql} ({cols}) VALUES {placeholders}", params=params).collect()
