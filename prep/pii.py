@@ -507,7 +507,8 @@ class Detector:
         values = texts.gather(index).to_list()
         names = np.array(self.entities, dtype=object)
         jobs = [(value, tuple(names[matrix[i]])) for i, value in zip(index, values)]
-        workers = processes or min(2, os.cpu_count() or 1)
+        # PREP_PROCESSES=1 keeps it to one process (stored procedures may not create processes)
+        workers = processes or int(os.environ.get("PREP_PROCESSES") or min(2, os.cpu_count() or 1))
         if workers > 1 and len(jobs) >= PARALLEL_MIN_TEXTS:
             results = self._parallel(jobs, workers)
         else:

@@ -194,8 +194,30 @@ def _import(module: str, pip_name: str, family: str) -> Any:
         ) from None
 
 
+# Where a stored procedure finds the tokenizer files it was given as IMPORTS (sql/procedures.sql), when the
+# packages that ship them are not installed: Snowflake's import directory, or PREP_TOKENIZER_DIR.
+BUNDLED_FILES = {"llama3": "llama3-tokenizer.model", "mistral-v1": "mistral-v1-tokenizer.model"}
+
+
+def _bundled_file(family: str) -> tuple[bytes, str] | None:
+    import os
+    import sys
+
+    for folder in (os.environ.get("PREP_TOKENIZER_DIR"), getattr(sys, "_xoptions", {}).get("snowflake_import_directory")):
+        if folder:
+            path = os.path.join(folder, BUNDLED_FILES[family])
+            if os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    return handle.read(), f"bundled file {path}"
+    return None
+
+
 def _package_file(package: str, parts: tuple[str, ...], pip_name: str, family: str) -> tuple[bytes, str]:
-    """Read a data file shipped inside an installed package, without importing its submodules."""
+    """Read a data file shipped inside an installed package, without importing its submodules (or the same file
+    given to a stored procedure, see :data:`BUNDLED_FILES`)."""
+    bundled = _bundled_file(family)
+    if bundled is not None:
+        return bundled
     try:
         resource = importlib.resources.files(package)
     except ImportError:  # ModuleNotFoundError is a subclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -9,6 +10,9 @@ import polars as pl
 
 from prep.config import Settings, settings_from_table
 from procs.sql import ProcError, check_source
+
+# Snowflake's Python runtime allows no process creation: PII detection stays in this process.
+os.environ.setdefault("PREP_PROCESSES", "1")
 
 # Options the handlers read themselves; every other key is a prep setting (select, ignore, epochs, margin,
 # prompt-col, completion-col, rules, labels, severity, catalog), validated as in prep.toml.

@@ -17,9 +17,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from snowflake.snowpark import (
+    Session,  # the handlers' first argument (Snowpark reads the hint)
+)
+
 from prep.catalog import load_catalog
 from procs import cortex
-from procs.sql import JOBS, RUNS, Name, ProcError, as_options, dumps, insert_rows, registry
+from procs.sql import (
+    JOBS,
+    RUNS,
+    Name,
+    ProcError,
+    as_options,
+    dumps,
+    insert_rows,
+    registry,
+)
 
 
 def latest_prepare(session, options: dict[str, Any], dataset: Name) -> dict[str, Any] | None:
@@ -31,7 +44,7 @@ def latest_prepare(session, options: dict[str, Any], dataset: Name) -> dict[str,
     return json.loads(found[0][0]) if found else None
 
 
-def run(session, dataset: str, model_name: str, base_model: str, options: dict | None = None) -> dict[str, Any]:
+def run(session: Session, dataset: str, model_name: str, base_model: str, options: dict) -> dict:
     options = as_options(options)
     name = Name.parse(dataset, "dataset").qualified(session)
     Name.parse(model_name, "model_name")  # validated here; passed to FINETUNE as a bound value

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from snowflake.snowpark import (
+    Session,  # the handlers' first argument (Snowpark reads the hint)
+)
+
 from procs import cortex
 from procs.sql import JOBS, ProcError, dumps, registry
 
@@ -19,7 +23,7 @@ def _job_id(job_id: Any) -> str:
     return job_id.strip()
 
 
-def status(session, job_id: str) -> dict[str, Any]:
+def status(session: Session, job_id: str) -> dict:
     job_id = _job_id(job_id)
     described = cortex.client(session).describe(job_id)
     jobs = registry(session, {}, JOBS)
@@ -31,7 +35,7 @@ def status(session, job_id: str) -> dict[str, Any]:
     return {"job_id": job_id, **described}
 
 
-def cancel(session, job_id: str) -> dict[str, Any]:
+def cancel(session: Session, job_id: str) -> dict:
     job_id = _job_id(job_id)
     message = cortex.client(session).cancel(job_id)
     jobs = registry(session, {}, JOBS)
@@ -42,7 +46,7 @@ def cancel(session, job_id: str) -> dict[str, Any]:
     return {"job_id": job_id, "message": message}
 
 
-def list(session) -> dict[str, Any]:  # noqa: A001 - the handler's name in the issue
+def list(session: Session) -> dict:  # noqa: A001 - the handler's name in the issue
     """The registry's jobs, newest first, with the live status of those FINETUNE('SHOW') still lists."""
     live = {str(j.get("id")): j for j in cortex.client(session).show()}
     jobs = registry(session, {}, JOBS)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from snowflake.snowpark import (
+    Session,  # the handlers' first argument (Snowpark reads the hint)
+)
+
 import prep
 from procs.common import new_run_id, read_source, settings_for
 from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, registry
 
 
-def run(session, source: str, base_model: str, options: dict | None = None) -> dict[str, Any]:
+def run(session: Session, source: str, base_model: str, options: dict) -> dict:
     """Lint ``source`` against ``base_model``; write its findings to PREP_FINDINGS and a summary to PREP_RUNS
     (created if missing); return the summary with its run id."""
     options = as_options(options)

@@ -14,6 +14,9 @@ import hashlib
 from typing import Any
 
 import polars as pl
+from snowflake.snowpark import (
+    Session,  # the handlers' first argument (Snowpark reads the hint)
+)
 
 import prep
 from prep.prepare import PrepareOptions, prepare_data
@@ -45,7 +48,7 @@ def _options(options: dict[str, Any]) -> PrepareOptions:
         raise ProcError(f"options: {exc}") from None
 
 
-def run(session, source: str, dataset: str, base_model: str, options: dict | None = None) -> dict[str, Any]:
+def run(session: Session, source: str, dataset: str, base_model: str, options: dict) -> dict:
     options = as_options(options)
     settings = settings_for(options, base_model)
     prepare_options = _options(options)
