@@ -46,6 +46,14 @@ def latest_prepare(session, options: dict[str, Any], dataset: Name) -> dict[str,
 
 def run(session: Session, dataset: str, model_name: str, base_model: str, options: dict) -> dict:
     options = as_options(options)
+    unknown = sorted(set(options) - {"max_epochs", "force", "registry_schema"})
+    if unknown:
+        from prep.catalog import did_you_mean
+
+        raise ProcError(
+            f"unknown option '{unknown[0]}'{did_you_mean(unknown[0], ['max_epochs', 'force', 'registry_schema'])}; "
+            "options: max_epochs, force, registry_schema"
+        )
     name = Name.parse(dataset, "dataset").qualified(session)
     Name.parse(model_name, "model_name")  # validated here; passed to FINETUNE as a bound value
     catalog = load_catalog()

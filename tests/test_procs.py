@@ -186,6 +186,8 @@ def test_finetune_refuses_data_with_errors_unless_forced(session):
         finetune.run(session, "NEVER_PREPARED", "M1", "llama3-8b", {})
     with pytest.raises(ProcError, match="max_epochs must be an integer from 1 to 10"):
         finetune.run(session, "KEEPERR", "M1", "llama3-8b", {"max_epochs": 11})
+    with pytest.raises(ProcError, match="unknown option 'max_epoch' \\(did you mean 'max_epochs'\\?\\)"):
+        finetune.run(session, "KEEPERR", "M1", "llama3-8b", {"max_epoch": 2})
 
 
 def test_forced_finetune_is_recorded(session):
