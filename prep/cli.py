@@ -30,6 +30,38 @@ def _settings(config_file: str | None) -> config.Settings:
     return config.load_file(config_file) if config_file else config.discover()
 
 
+_RUN_OPTIONS = [
+    click.option("--select", multiple=True, metavar="RULES", help="Rules to run: codes, names or prefixes (TK, SC00)."),
+    click.option("--ignore", multiple=True, metavar="RULES", help="Rules to skip: codes, names or prefixes."),
+    click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml)."),
+    click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs for the row limit (SZ002). Default 3."),
+    click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side for template/service differences. Default 16."),
+    click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt')."),
+    click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion')."),
+    click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: when stderr is a terminal)."),
+]
+
+
+def _run_options(command):
+    """The options every command that runs the rules takes (lint, prepare)."""
+    for option in reversed(_RUN_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col) -> config.Settings:
+    """Settings from the config file with the command line's flags applied."""
+    return _settings(config_file).with_overrides(
+        models=_split(models),
+        select=_split(select),
+        ignore=_split(ignore),
+        epochs=epochs,
+        margin=margin,
+        prompt_col=prompt_col,
+        completion_col=completion_col,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prep")
 def cli() -> None:
@@ -44,14 +76,7 @@ def cli() -> None:
     help="Base model to check (repeatable, or 'all'). Default: 'model' from config.",
 )
 @click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
-@click.option("--select", multiple=True, metavar="RULES", help="Rules to run: codes, names or prefixes (TK, SC00).")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Rules to skip: codes, names or prefixes.")
-@click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml).")
-@click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs for the row limit (SZ002). Default 3.")
-@click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side for template/service differences. Default 16.")
-@click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt').")
-@click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion').")
-@click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: when stderr is a terminal).")
+@_run_options
 def lint(
     path: str,
     validation: str | None,
@@ -67,15 +92,7 @@ def lint(
     progress: bool | None,
 ) -> None:
     """Check PATH (JSONL, JSON, CSV or Parquet) for problems before Cortex fine-tuning."""
-    settings = _settings(config_file).with_overrides(
-        models=_split(models),
-        select=_split(select),
-        ignore=_split(ignore),
-        epochs=epochs,
-        margin=margin,
-        prompt_col=prompt_col,
-        completion_col=completion_col,
-    )
+    settings = _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col)
     bar = Progress(enabled=progress)
     try:
         result = api.lint(path, validation=validation, settings=settings, progress=bar)
@@ -99,14 +116,7 @@ def lint(
 @click.option("--duplicates", type=click.Choice(["keep-one", "keep-all"]), default="keep-one", show_default=True, help="Exact and near duplicates: keep one row per group, or all.")
 @click.option("--errors", type=click.Choice(["exclude", "keep", "fail"]), default="exclude", show_default=True, help="Rows with error findings: exclude them, keep them, or write nothing and exit 1.")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
-@click.option("--select", multiple=True, metavar="RULES", help="Rules to run: codes, names or prefixes.")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Rules to skip: codes, names or prefixes.")
-@click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml).")
-@click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs for the row limit (SZ002). Default 3.")
-@click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side. Default 16.")
-@click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt').")
-@click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion').")
-@click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: when stderr is a terminal).")
+@_run_options
 def prepare(
     path: str,
     out_dir: str,
@@ -135,15 +145,7 @@ def prepare(
     from prep.prepare import PrepareOptions
     from prep.prepare import prepare as run_prepare
 
-    settings = _settings(config_file).with_overrides(
-        models=_split(models),
-        select=_split(select),
-        ignore=_split(ignore),
-        epochs=epochs,
-        margin=margin,
-        prompt_col=prompt_col,
-        completion_col=completion_col,
-    )
+    settings = _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col)
     options = PrepareOptions(
         validation_fraction=validation_fraction, seed=seed, pii=pii, duplicates=duplicates, errors=errors
     )
