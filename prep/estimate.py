@@ -177,6 +177,12 @@ def render(result: Estimate) -> str:
     lines = [f"{result.source.name}: {result.estimates[0].rows if result.estimates else 0:,} training rows"]
     lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     cheapest = result.cheapest_fit
+    skipped = result.source.n_records - (result.estimates[0].rows if result.estimates else 0)
+    if skipped:
+        lines.append(
+            f"  ({skipped:,} record{'s are' if skipped != 1 else ' is'} not a prompt/completion pair of strings and "
+            "not counted; prep lint says why)"
+        )
     lines.append("")
     if cheapest:
         lines.append(
