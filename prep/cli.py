@@ -210,6 +210,26 @@ def estimate(
 
 
 @cli.command()
+@click.argument("code", required=False)
+def rules(code: str | None) -> None:
+    """List the rules (code, name, default severity, summary), or print the documentation of one (code or name)."""
+    import inspect
+
+    from prep.registry import all_rules, lookup
+
+    known = all_rules()
+    if code is None:
+        rows = [[r.code, r.name, r.severity.value, (inspect.getdoc(r) or "").splitlines()[0]] for r in known]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
+        return
+    rule = lookup(code, "prep rules")
+    click.echo(f"{rule.code} {rule.name} (default severity: {rule.severity.value}; rules/{rule.__module__.split('.')[-1]}.py)\n")
+    click.echo(inspect.getdoc(rule))
+
+
+@cli.command()
 @click.option("--config", "config_file", metavar="FILE", help="Config file whose catalog overrides apply.")
 def models(config_file: str | None) -> None:
     """List the base models in the catalog with their budgets and caps."""

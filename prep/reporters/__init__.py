@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prep.engine import LintResult
-from prep.reporters import json_reporter, text
+from prep.reporters import github, json_reporter, junit, text
 
 REPORTERS: dict[str, Callable[[LintResult], str]] = {
     "text": text.render,
     "json": json_reporter.render,
+    "github": github.render,
+    "junit": junit.render,
 }

@@ -1,0 +1,48 @@
+"""``--format junit``: JUnit XML, one test case per rule and source.
+
+A test case fails when its rule found anything in that source (``failure`` carries the highest severity as its
+type and one line per finding); rules with no findings pass. CI systems show it as a test report.
+"""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from prep.engine import LintResult
+from prep.finding import Severity
+from prep.reporters.locations import line_index, line_of
+
+ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def render(result: LintResult) -> str:
+    index = line_index(result)
+    suites = ET.Element("testsuites", name="prep lint")
+    total = failed = 0
+    for source in result.sources:
+        suite = ET.SubElement(suites, "testsuite", name=source.name)
+        tests = failures = 0
+        for rule in result.rules:
+            found = [f for f in result.findings if f.code == rule.code and f.source == source.name]
+            case = ET.SubElement(suite, "testcase", classname=source.name, name=f"{rule.code} {rule.name}")
+            tests += 1
+            if found:
+                failures += 1
+                worst = min((f.severity for f in found), key=ORDER.__getitem__)
+                failure = ET.SubElement(
+                    case, "failure", type=worst.value, message=f"{len(found)} finding{'s' if len(found) != 1 else ''}"
+                )
+                failure.text = "\n".join(
+                    f"{source.name}:{line_of(f, index) or (f.row if f.row is not None else '-')}: "
+                    f"{f.severity.value}: {f.message}"
+                    for f in found
+                )
+        suite.set("tests", str(tests))
+        suite.set("failures", str(failures))
+        suite.set("errors", "0")
+        total += tests
+        failed += failures
+    suites.set("tests", str(total))
+    suites.set("failures", str(failed))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
