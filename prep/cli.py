@@ -76,12 +76,16 @@ def cli() -> None:
     help="Base model to check (repeatable, or 'all'). Default: 'model' from config.",
 )
 @click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
+@click.option("--baseline", "baseline", metavar="FILE", help="Report only findings not recorded in this baseline.")
+@click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record the current findings as a baseline and exit 0.")
 @_run_options
 def lint(
     path: str,
     validation: str | None,
     models: tuple[str, ...],
     output_format: str,
+    baseline: str | None,
+    write_baseline: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     config_file: str | None,
@@ -98,6 +102,31 @@ def lint(
         result = api.lint(path, validation=validation, settings=settings, progress=bar)
     finally:
         bar.close()
+    if write_baseline:
+        from prep.suppress import write_baseline as write
+
+        n = write(write_baseline, result.findings, result.sources)
+        click.echo(f"wrote {write_baseline}: {n:,} findings recorded")
+        sys.exit(0)
+    if baseline:
+        from prep.suppress import apply_baseline
+
+        outcome = apply_baseline(baseline, result.findings, result.sources)
+        result.findings = outcome.findings
+        result.notes["baseline"] = {
+            "text": f"{outcome.suppressed:,} findings in {baseline} not reported; {len(outcome.stale):,} baseline "
+            "entries no longer match",
+            "suppressed": outcome.suppressed,
+            "stale": len(outcome.stale),
+        }
+        if outcome.stale:
+            listed = "; ".join(f"{e['code']} {e['source']}:{e['row']}" for e in outcome.stale[:5])
+            more = f" and {len(outcome.stale) - 5:,} more" if len(outcome.stale) > 5 else ""
+            click.echo(
+                f"prep: warning: {len(outcome.stale):,} baseline entries no longer match (fixed, or the row changed): "
+                f"{listed}{more}",
+                err=True,
+            )
     click.echo(REPORTERS[output_format](result), nl=False)
     sys.exit(result.exit_code)
 

@@ -64,6 +64,7 @@ class Settings:
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     labels: Mapping[str, Any] = field(default_factory=dict)  # label detection, see prep.labels
+    per_source_ignores: Mapping[str, Any] = field(default_factory=dict)  # glob -> rules, see prep.suppress
     origin: str = "defaults"
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -82,6 +83,9 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{where}: severity of '{key}': {exc}") from None
         self.label_settings()
+        from prep.suppress import check_per_source_ignores
+
+        check_per_source_ignores(self.per_source_ignores, where)
         return self
 
     def label_settings(self):
@@ -102,6 +106,7 @@ _KEYS = {
     "rules": "rules",
     "catalog": "catalog",
     "labels": "labels",
+    "per-source-ignores": "per_source_ignores",
 }
 
 
@@ -120,7 +125,7 @@ def settings_from_table(table: Mapping[str, Any], where: str) -> Settings:
         elif attr in ("prompt_col", "completion_col"):
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where}: '{key}' must be a column name, got {value!r}")
-        elif attr in ("severity", "rules", "catalog", "labels"):
+        elif attr in ("severity", "rules", "catalog", "labels", "per_source_ignores"):
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}: '{key}' must be a table")
             if attr == "rules" and not all(isinstance(v, Mapping) for v in value.values()):

@@ -275,6 +275,9 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
     for rule in rules:
         ctx.progress(f"{rule.code} {rule.name}")
         findings.extend(rule.check(ctx))
+    from prep.suppress import apply_per_source_ignores
+
+    findings = apply_per_source_ignores(findings, settings.per_source_ignores)
     source_order = {s.name: i for i, s in enumerate(sources)}
     model_order = {m.name: i for i, m in enumerate(models)}
     findings.sort(
