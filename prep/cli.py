@@ -69,7 +69,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str), metavar="PATH...")
 @click.option("--validation", "validation", metavar="PATH", help="A validation file to lint alongside.")
 @click.option(
     "--model", "-m", "models", multiple=True, metavar="NAME",
@@ -80,7 +80,7 @@ def cli() -> None:
 @click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record the current findings as a baseline and exit 0.")
 @_run_options
 def lint(
-    path: str,
+    paths: tuple[str, ...],
     validation: str | None,
     models: tuple[str, ...],
     output_format: str,
@@ -95,8 +95,25 @@ def lint(
     completion_col: str | None,
     progress: bool | None,
 ) -> None:
-    """Check PATH (JSONL, JSON, CSV or Parquet) for problems before Cortex fine-tuning."""
+    """Check PATH (JSONL, JSON, CSV or Parquet) for problems before Cortex fine-tuning.
+
+    Several PATHs (as a pre-commit hook passes them) are linted one by one, each as its own dataset, with text
+    or github output; the exit code is the worst of them.
+    """
     settings = _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col)
+    if len(paths) > 1:
+        if validation or baseline or write_baseline or output_format not in ("text", "github"):
+            raise click.UsageError(
+                "several PATHs are linted one by one: use one PATH with --validation, --baseline, --write-baseline "
+                "or --format json/junit"
+            )
+        worst = 0
+        for one in paths:
+            result = api.lint(one, settings=settings)
+            click.echo(REPORTERS[output_format](result), nl=False)
+            worst = max(worst, result.exit_code)
+        sys.exit(worst)
+    (path,) = paths
     bar = Progress(enabled=progress)
     try:
         result = api.lint(path, validation=validation, settings=settings, progress=bar)
