@@ -78,6 +78,7 @@ def cli() -> None:
 @click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
 @click.option("--baseline", "baseline", metavar="FILE", help="Report only findings not recorded in this baseline.")
 @click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record the current findings as a baseline and exit 0.")
+@click.option("--html", "html_file", metavar="FILE", help="Also write a self-contained HTML report with charts.")
 @_run_options
 def lint(
     paths: tuple[str, ...],
@@ -86,6 +87,7 @@ def lint(
     output_format: str,
     baseline: str | None,
     write_baseline: str | None,
+    html_file: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     config_file: str | None,
@@ -102,10 +104,10 @@ def lint(
     """
     settings = _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col)
     if len(paths) > 1:
-        if validation or baseline or write_baseline or output_format not in ("text", "github"):
+        if validation or baseline or write_baseline or html_file or output_format not in ("text", "github"):
             raise click.UsageError(
-                "several PATHs are linted one by one: use one PATH with --validation, --baseline, --write-baseline "
-                "or --format json/junit"
+                "several PATHs are linted one by one: use one PATH with --validation, --baseline, --write-baseline, "
+                "--html or --format json/junit/sarif"
             )
         worst = 0
         for one in paths:
@@ -144,6 +146,15 @@ def lint(
                 f"{listed}{more}",
                 err=True,
             )
+    if html_file:
+        from pathlib import Path
+
+        from prep.reporters import html
+
+        try:
+            Path(html_file).write_text(html.render(result), encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {html_file}: {exc.strerror or exc}") from None
     click.echo(REPORTERS[output_format](result), nl=False)
     sys.exit(result.exit_code)
 
