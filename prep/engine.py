@@ -21,7 +21,7 @@ from prep.finding import Finding, Severity
 from prep.minhash import Fingerprints, NearDupConfig, fingerprint_rows
 from prep.rule import Rule
 from prep.text import normalized
-from prep.tokenizers import count_tokens_family
+from prep.tokenizers import count_tokens_family, max_tokens
 
 Progress = Callable[[str], None]
 
@@ -63,6 +63,27 @@ class Context:
             rows = source.text_rows(field_name)
             counts = count_tokens_family(family, rows["text"].to_list())
             self._tokens[key] = rows.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
+        return self._tokens[key]
+
+    def tokens_near_budget(self, source: Source, field_name: str, family: str) -> pl.DataFrame:
+        """Exact token counts (``row``, ``tokens``) of the rows that could exceed the smallest budget of this run's
+        ``family`` models for ``field_name``: a row whose token bound (:data:`prep.tokenizers.TOKEN_BOUNDS`) plus
+        the margin is within that budget can exceed none of them and is not tokenized. All rows when the exact
+        counts are already known."""
+        full = (f"{source.role}\0{source.name}", field_name, family)
+        if full in self._tokens:
+            return self._tokens[full]
+        key = (*full, "near-budget")
+        if key not in self._tokens:
+            budgets = [m.budget(field_name) for m in self.models if m.tokenizer == family]
+            lowest = min(budgets) if budgets else 0
+            rows = source.text_rows(field_name)
+            bound = max_tokens(family, rows["text"].str.len_bytes().to_numpy())
+            near = rows.filter(pl.Series(bound + self.settings.margin > lowest))
+            if near.height:
+                self.progress(f"tokenizing {near.height:,} of {rows.height:,} {source.name} {field_name} ({family})")
+            counts = count_tokens_family(family, near["text"].to_list()) if near.height else []
+            self._tokens[key] = near.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         return self._tokens[key]
 
     def normalized_pairs(self, source: Source) -> pl.DataFrame:
@@ -165,7 +186,7 @@ class ModelFit:
 def over_budget(ctx: Context, source: Source, field_name: str, model: ModelSpec) -> pl.DataFrame:
     """Rows of ``source`` whose ``field_name`` tokens + margin exceed the model's budget, with ``tokens``/``cut``."""
     budget = model.budget(field_name)
-    counts = ctx.tokens(source, field_name, model.tokenizer)
+    counts = ctx.tokens_near_budget(source, field_name, model.tokenizer)
     return counts.filter(pl.col("tokens") + ctx.settings.margin > budget).with_columns(
         (pl.col("tokens") + ctx.settings.margin - budget).alias("cut")
     )

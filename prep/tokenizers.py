@@ -53,7 +53,7 @@ import numpy as np
 
 from prep.errors import ConfigError, DependencyError
 
-__all__ = ["FAMILIES", "Tokenizer", "count_tokens_family", "get_tokenizer", "thread_count"]
+__all__ = ["FAMILIES", "TOKEN_BOUNDS", "Tokenizer", "count_tokens_family", "get_tokenizer", "max_tokens", "thread_count"]
 
 FAMILIES: tuple[str, ...] = ("llama3", "mistral-v1")
 
@@ -404,6 +404,25 @@ def _cache_clear() -> None:
 
 
 get_tokenizer.cache_clear = _cache_clear  # type: ignore[attr-defined]
+
+
+# Upper bounds of the token count from the UTF-8 byte length, per family: tokens <= a * bytes + b.
+#
+# - Llama 3 (byte-level BPE): every token stands for at least one byte of the text, so tokens <= bytes.
+# - Mistral v1 (SentencePiece, byte fallback, no normalisation that expands text): every piece covers at least one
+#   character, except byte-fallback pieces, one per byte of a character outside the vocabulary; the dummy-prefix
+#   "▁" adds at most one piece. So tokens <= bytes + 1. (One token per character plus one does not hold: a
+#   4-byte character outside the vocabulary is 4 tokens.)
+#
+# tests/test_tokenizers.py checks both against the real tokenizers on generated and real text. The budget rules
+# use them to tokenize only rows whose bound exceeds a budget (prep.engine.Context.tokens_near_budget).
+TOKEN_BOUNDS: dict[str, tuple[int, int]] = {"llama3": (1, 0), "mistral-v1": (1, 1)}
+
+
+def max_tokens(family: str, byte_lengths: np.ndarray) -> np.ndarray:
+    """The most tokens texts of these UTF-8 byte lengths can have under ``family``."""
+    a, b = TOKEN_BOUNDS[family]
+    return np.asarray(byte_lengths, dtype=np.int64) * a + b
 
 
 def count_tokens_family(family: str, texts: Iterable[str]) -> np.ndarray:

@@ -372,3 +372,39 @@ def test_missing_file_is_dependency_error(monkeypatch) -> None:
     finally:
         monkeypatch.undo()
         get_tokenizer.cache_clear()  # type: ignore[attr-defined]
+
+
+# --- the byte bounds the budget rules rely on ----------------------------------------------------------
+
+_ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+_WEIRD = st.lists(
+    st.sampled_from(["ﷺ", "㍻", "ﬁ", "①", "𝔘", "😀", "\u0301", "\u00a0", "\u2003", " ", "\t", "\n", "a", "é",
+                     "<|eot_id|>", "[INST]", "</s>", "▁", "\x00", "\uffff", "\U0010fffd"]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.one_of(_ANY_TEXT, _WEIRD), min_size=1, max_size=10))
+def test_token_counts_never_exceed_the_byte_bound(texts: list[str]) -> None:
+    from prep.tokenizers import max_tokens
+
+    lengths = np.array([len(t.encode("utf-8")) for t in texts])
+    for family in FAMILIES:
+        counts = get_tokenizer(family).count(texts)
+        assert (counts <= max_tokens(family, lengths)).all(), (family, [t for t, c, b in zip(texts, counts, max_tokens(family, lengths)) if c > b])
+
+
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_byte_bound_holds_on_real_data(dataset: str) -> None:
+    from prep.tokenizers import max_tokens
+
+    if not DATA.is_dir():
+        pytest.skip(f"shared data folder {DATA} is absent")
+    texts = DATASETS[dataset]()
+    lengths = np.array([len(t.encode("utf-8", "surrogatepass")) for t in texts])
+    for family in FAMILIES:
+        counts = get_tokenizer(family).count(texts)
+        assert (counts <= max_tokens(family, lengths)).all(), (dataset, family)
+    # the bound is tight enough to matter: the worst case is reached (single bytes) but typical text is far below
+    assert get_tokenizer("llama3").count(["x"])[0] == max_tokens("llama3", np.array([1]))[0]
