@@ -522,5 +522,8 @@ def prepare(
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
     if progress:
         progress("writing")
-    _write_atomically(out_dir, files, force)
+    try:
+        _write_atomically(out_dir, files, force)
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot write the output directory: {exc.strerror or exc}") from None
     return PrepareResult(out_dir=out_dir, manifest=manifest, lint=prepared.lint)

@@ -195,6 +195,10 @@ def test_output_directory_rules(tmp_path, run_cli):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or old directory left
     code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", tmp_path / "x", "--validation-fraction", "0.9")
     assert code == 2 and "validation fraction must be from 0 to 0.5" in err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", blocker / "sub" / "out")
+    assert code == 2 and err.startswith("prep: error: ") and "cannot write the output directory" in err
 
 
 # --- atomicity ----------------------------------------------------------------------------------------------
