@@ -88,7 +88,10 @@ def write_baseline(path: str | Path, findings: Sequence[Finding], sources: Seque
         for fp, n in sorted(counts.items(), key=lambda item: (examples[item[0]].code, item[0]))
     ]
     document = {"schema_version": BASELINE_VERSION, "tool": "prep", "entries": entries}
-    Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
     return len(findings)
 
 

@@ -46,6 +46,8 @@ def test_stale_baseline_entries_are_warned_about(tmp_path, run_cli):
 
 
 def test_bad_baseline_files_are_one_line_errors(tmp_path, run_cli):
+    code, _, err = run_cli("lint", GOLDEN, "--model", "llama3-8b", "--write-baseline", tmp_path / "no" / "b.json")
+    assert code == 2 and "cannot write the baseline" in err and err.count("\n") == 1
     (tmp_path / "b.json").write_text("[1, 2]")
     for path, message in ((tmp_path / "none.json", "baseline file not found"), (tmp_path / "b.json", "not a prep baseline")):
         code, _, err = run_cli("lint", GOLDEN, "--model", "llama3-8b", "--baseline", path)
