@@ -42,7 +42,7 @@ def _status_kb(field: str) -> int:
     return 0
 
 
-def child(path: str, models: list[str], render: bool) -> dict:
+def child(path: str, models: list[str], render: bool, naive: bool = False, findings_out: str | None = None) -> dict:
     t0 = time.perf_counter()
     import prep
     import prep.api
@@ -51,6 +51,11 @@ def child(path: str, models: list[str], render: bool) -> dict:
     from prep.reporters import REPORTERS
 
     all_rules()  # import the rule modules here, not inside the timed run
+    if naive:  # the straightforward implementation (bench/naive.py), for bench/perf.py's comparison
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import naive as naive_kernels
+
+        naive_kernels.install()
     import_s = time.perf_counter() - t0
     rss_after_import_kb = _status_kb("VmRSS")
 
@@ -99,6 +104,9 @@ def child(path: str, models: list[str], render: bool) -> dict:
     for (t, label, hwm), (t_next, _, hwm_next) in zip(marks, marks[1:] + [(end, "", end_hwm)]):
         stages.append([label, round(t_next - t, 4), round((hwm_next - hwm) / 1024, 1)])
     summary = result.summary()
+    if findings_out:
+        with open(findings_out, "w") as out:
+            json.dump([f.to_dict() for f in result.findings], out)
     render_s = None
     if render:
         r0 = time.perf_counter()
@@ -125,10 +133,16 @@ def child(path: str, models: list[str], render: bool) -> dict:
 # --- the parent: run children, print the tables ----------------------------------------------------------------
 
 
-def run_child(path: str, models: list[str], render: bool) -> dict:
+def run_child(
+    path: str, models: list[str], render: bool, naive: bool = False, findings_out: str | None = None
+) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", path, "--child-models", ",".join(models)]
     if not render:
         cmd.append("--no-render")
+    if naive:
+        cmd.append("--child-naive")
+    if findings_out:
+        cmd += ["--child-findings", findings_out]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     wall0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO))
@@ -199,10 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="OUT", help="write every raw measurement to this JSON file")
     p.add_argument("--child", metavar="PATH", help=argparse.SUPPRESS)
     p.add_argument("--child-models", help=argparse.SUPPRESS)
+    p.add_argument("--child-naive", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--child-findings", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args.child:
-        print(json.dumps(child(args.child, args.child_models.split(","), args.render)))
+        result = child(args.child, args.child_models.split(","), args.render, args.child_naive, args.child_findings)
+        print(json.dumps(result))
         return 0
 
     if not args.path:
