@@ -199,16 +199,151 @@ def _phone_patterns() -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     return core, extension
 
 
-def phone_runs(
-    text: str, min_digits: tuple[int, int]
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]], int, int]:
-    """The runs (start, end) of ``text`` that can hold a phone number (core or extension characters, with at least
-    ``min_digits`` digits: the first figure if the run has a plus sign, the second if not), the runs with a digit
-    that were skipped, and the total and the longest length of the runs with a digit (S and R above). Requires
-    :func:`_phone_patterns`."""
+# The extension patterns the scan below was derived from, and the characters every alternative but the last must
+# contain (";ext=", "x"/"ｘ" of the "ext" and "anexo" words, "доб", "x # ~", "int"); the last, "[- ]+(\d{1,6})#",
+# needs a "#" right after its digits.
+_VERIFIED_EXTENSION = "58b1b32d2e6ff94d"  # sha256 of phonenumbers' _EXTN_PATTERNS_FOR_MATCHING
+_EXTENSION_KEYS = ";x#~\u0434i\uff58\uff03\uff5e\uff49"
+
+
+def _literal_chars(pattern: str, flags: int) -> str | None:
+    """Every literal character of a pattern made of literals, character classes and \\d, repeats, groups and
+    alternatives; None if it uses anything else."""
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_parse as parser  # type: ignore[no-redef]
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    chars: set[str] = set()
+
+    def walk(items) -> bool:
+        for op, av in items:
+            if op is c.LITERAL:
+                chars.add(chr(av))
+            elif op is c.IN:
+                for item_op, item in av:
+                    if item_op is c.LITERAL:
+                        chars.add(chr(item))
+                    elif item_op is c.RANGE:
+                        chars.update(map(chr, range(item[0], item[1] + 1)))
+                    elif not (item_op is c.CATEGORY and item is c.CATEGORY_DIGIT):
+                        return False
+            elif op is c.SUBPATTERN:
+                if not walk(av[3]):
+                    return False
+            elif op is c.BRANCH:
+                if not all(walk(branch) for branch in av[1]):
+                    return False
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                if not walk(av[2]):
+                    return False
+            elif not (op is c.IN and av == [(c.CATEGORY, c.CATEGORY_DIGIT)]):
+                return False
+        return True
+
+    try:
+        ok = walk(parser.parse(pattern, flags))
+    except Exception:  # noqa: BLE001 - a parser we do not know: not derived
+        return None
+    return "".join(sorted(chars)) if ok else None
+
+
+@lru_cache(maxsize=1)
+def _char_tables() -> _CharTables | None:
+    """Boolean tables over every code point, for scanning texts as numpy arrays: phonenumbers' core characters,
+    decimal digits, the characters an extension match can hold before its digits (``prefix``) and the keys one
+    of them must hold (``key``), plus and whitespace; all under the matcher's own regex flags. None if the
+    installed phonenumbers is not the one this was derived for."""
+    import hashlib
+
     patterns = _phone_patterns()
-    assert patterns is not None
-    core, extension = patterns
+    if patterns is None:
+        return None
+    from phonenumbers import phonenumbermatcher as pm
+
+    extension = pm._EXTN_PATTERNS_FOR_MATCHING
+    if hashlib.sha256(extension.encode()).hexdigest()[:16] != _VERIFIED_EXTENSION:
+        return None
+    flags = pm._PATTERN.flags
+    prefix = _literal_chars(extension, flags)
+    if prefix is None or set(_EXTENSION_KEYS) - set(prefix):
+        return None
+    regexes = {
+        "core": patterns[0],
+        "digit": re.compile(r"\d+", flags),
+        "prefix": re.compile(_char_class(prefix), flags),
+        "key": re.compile(_char_class(_EXTENSION_KEYS), flags),
+        "space": re.compile(r"\s+", flags),
+        "dash": re.compile("[\u2012-\u2015\uff0d]+", flags),
+    }
+    bmp = "".join(map(chr, range(_BMP)))
+    tables = {}
+    for name, regex in regexes.items():
+        table = tables[name] = np.zeros(_BMP, dtype=bool)
+        for m in regex.finditer(bmp):
+            table[m.start() : m.end()] = True
+    if (tables["prefix"] & tables["digit"]).any():
+        return None
+    return _CharTables(tables, regexes)
+
+
+_BMP = 0x10000
+
+
+def _char_class(chars: str) -> str:
+    return "[" + "".join(re.escape(ch) for ch in chars) + "]+"
+
+
+class _CharTables:
+    """Lookup tables over the Basic Multilingual Plane; code points above it (emoji, rare digits) are classified
+    with the regex itself, once each."""
+
+    def __init__(self, tables: dict[str, np.ndarray], regexes: dict[str, re.Pattern[str]]) -> None:
+        self.tables, self.regexes = tables, regexes
+        self._astral: dict[tuple[str, int], bool] = {}
+
+    def __call__(self, name: str, codes: np.ndarray, astral: np.ndarray | None) -> np.ndarray:
+        table = self.tables[name]
+        if astral is None or not len(astral):
+            return table[codes]
+        out = table[np.minimum(codes, _BMP - 1)]
+        for position in astral.tolist():
+            code = int(codes[position])
+            key = (name, code)
+            if key not in self._astral:
+                self._astral[key] = self.regexes[name].fullmatch(chr(code)) is not None
+            out[position] = self._astral[key]
+        return out
+
+
+@dataclass
+class PhoneRuns:
+    """The runs of a text that can hold a phone number, and what the tries bound needs of the others."""
+
+    runs: list[tuple[int, int]]  # (start, end) of each run with enough digits
+    skipped: list[tuple[int, int]]  # the runs with a digit but too few
+    total: int  # S: total length of the runs with a digit
+    longest: int  # R: the longest of them
+
+
+# Below this length the regex scan is faster than numpy's per-call overhead; above it numpy is (5-7x on logs).
+NUMPY_SCAN_MIN_CHARS = 2_000
+
+
+def phone_runs(text: str, min_digits: tuple[int, int]) -> PhoneRuns:
+    """The runs of ``text`` that can hold a phone number: maximal runs of core characters or characters covered by
+    an extension match, with at least ``min_digits`` digits (the first figure if the run has a plus sign, the
+    second if not). Requires :func:`_char_tables`. Two scans give the same runs (tests compare them): with
+    regexes for short texts, over a numpy array of code points for long ones."""
+    if len(text) >= NUMPY_SCAN_MIN_CHARS:
+        return _scan_numpy(text, min_digits)
+    return _scan_regex(text, min_digits)
+
+
+def _scan_regex(text: str, min_digits: tuple[int, int]) -> PhoneRuns:
+    """Extension matches searched from every position; covered characters turned into core ones; core runs."""
+    core, extension = _phone_patterns()  # type: ignore[misc]
     covered = [m.span(1) for m in extension.finditer(text) if m.end(1) > m.start(1)]
     if covered:  # extension characters count as core: blank them with a core non-digit, digits counted from text
         chars, cursor = [], 0
@@ -231,7 +366,98 @@ def phone_runs(
         longest = max(longest, end - start)
         plus = "+" in text[start:end] or "\uff0b" in text[start:end]
         (runs if digits >= min_digits[0 if plus else 1] else skipped).append((start, end))
-    return runs, skipped, total, longest
+    return PhoneRuns(runs, skipped, total, longest)
+
+
+def _scan_numpy(text: str, min_digits: tuple[int, int]) -> PhoneRuns:
+    """The text as an array of code points. Extension matches (searched from every position, in the
+    argument above) are only searched where one can start: an extension match is made of ``prefix`` characters
+    followed by digits, so it starts in a maximal run of prefix characters that is followed by a digit, and it
+    holds a ``key`` character or (the last alternative) has a "#" right after its digits.
+    """
+    classify = _char_tables()
+    assert classify is not None
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    n = len(codes)
+    astral = np.flatnonzero(codes >= _BMP) if n and codes.max() >= _BMP else None
+    digit = classify("digit", codes, astral)
+    core = classify("core", codes, astral)
+    prefix = classify("prefix", codes, astral)
+    starts, ends = _true_runs(prefix)
+    if len(starts):
+        followed = ends < n
+        followed[followed] = digit[ends[followed]]
+        starts, ends = starts[followed], ends[followed]
+    if len(starts):
+        keys = np.r_[0, np.cumsum(classify("key", codes, astral))]
+        digit_starts, digit_ends = _true_runs(digit)
+        after = digit_ends[np.searchsorted(digit_starts, ends)]  # end of the digits after each prefix run
+        hashed = after < n
+        hashed[hashed] = codes[after[hashed]] == ord("#")
+        search = (keys[ends] > keys[starts]) | hashed
+        extension = _phone_patterns()[1]  # type: ignore[index]
+        core = core.copy()
+        for lo, hi in zip(starts[search].tolist(), (after[search] + 1).tolist()):
+            for m in extension.finditer(text, lo, hi):
+                if m.end(1) > m.start(1):
+                    core[m.start(1) : m.end(1)] = True
+    run_starts, run_ends = _true_runs(core)
+    if not len(run_starts):
+        return PhoneRuns([], [], 0, 0)
+    digits = np.r_[0, np.cumsum(digit)]
+    count = digits[run_ends] - digits[run_starts]
+    has = count > 0
+    run_starts, run_ends, count = run_starts[has], run_ends[has], count[has]
+    plus = (codes == ord("+")) | (codes == 0xFF0B)
+    plus_sum = np.r_[0, np.cumsum(plus)]
+    needed = np.where(plus_sum[run_ends] > plus_sum[run_starts], min_digits[0], min_digits[1])
+    kept = count >= needed
+    lengths = run_ends - run_starts
+    return PhoneRuns(
+        runs=list(zip(run_starts[kept].tolist(), run_ends[kept].tolist())),
+        skipped=list(zip(run_starts[~kept].tolist(), run_ends[~kept].tolist())),
+        total=int(lengths.sum()),
+        longest=int(lengths.max()) if len(lengths) else 0,
+    )
+
+
+def _true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and (exclusive) ends of the runs of True."""
+    edges = np.diff(np.r_[np.int8(0), mask.view(np.int8), np.int8(0)])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _skipped_bound(text: str, skipped: Sequence[tuple[int, int]]) -> int:
+    """An upper bound of the matcher's tries in the skipped runs, from character counts alone.
+
+    A candidate costs one try, and for each inner-match pattern one try before its first hit and one per hit
+    (see _skipped_tries): at most 1 + 2 * (its hits). The six patterns' hits start at distinct positions holding
+    "/", "(", whitespace or "-", a dash, ".", whitespace; candidates in a run are disjoint (runs with a second-
+    number start are not: for them the bound is infinite, and the exact count refuses them) and each holds a digit.
+    So a run costs at most its digits plus twice the count of those characters, whitespace counted twice and "-"
+    once more.
+    """
+    if not skipped:
+        return 0
+    from phonenumbers.phonenumbermatcher import _SECOND_NUMBER_START_PATTERN
+
+    bounds = np.asarray(skipped, dtype=np.int64)
+    for m in _SECOND_NUMBER_START_PATTERN.finditer(text):
+        inside = np.searchsorted(bounds[:, 0], m.start(), side="right") - 1
+        if inside >= 0 and m.start() < bounds[inside, 1]:
+            return _MAX_TRIES  # candidates of this run may overlap: count exactly (which refuses it)
+    classify = _char_tables()
+    assert classify is not None
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    astral = np.flatnonzero(codes >= _BMP) if codes.max() >= _BMP else None
+    weight = (
+        classify("digit", codes, astral).astype(np.int64)
+        + 2 * ((codes == ord("/")) + (codes == ord("(")) + (codes == ord(".")) + (codes == ord("-")))
+        + 2 * classify("dash", codes, astral)
+        + 4 * classify("space", codes, astral)
+    )
+    total = np.r_[0, np.cumsum(weight)]
+    return int((total[bounds[:, 1]] - total[bounds[:, 0]]).sum())
 
 
 def _skipped_tries(text: str, runs: Sequence[tuple[int, int]]) -> int | None:
@@ -346,7 +572,7 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
     registry.remove_recognizer("EmailRecognizer")
     registry.add_recognizer(_OfflineEmailRecognizer())
     registry.remove_recognizer("PhoneRecognizer")
-    min_digits = _phone_min_digits(phone_regions) if windowed and _phone_patterns() else None
+    min_digits = _phone_min_digits(phone_regions) if windowed and _char_tables() is not None else None
     if min_digits is None:
         registry.add_recognizer(PhoneRecognizer(supported_regions=phone_regions))
     else:
@@ -357,9 +583,9 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
             results as presidio's, which matches the whole text in each region."""
 
             def analyze(self, text, entities, nlp_artifacts=None):
-                runs, skipped, total, longest = phone_runs(text, min_digits)
+                scan = phone_runs(text, min_digits)
                 results, tries = [], [0] * len(self.supported_regions)
-                for start, end in runs:
+                for start, end in scan.runs:
                     start -= start > 0  # the character before the run, and three after it (see 3.)
                     found, window_tries = _window_matches(text[start : end + 3], self.supported_regions, self.leniency)
                     tries = [a + b for a, b in zip(tries, window_tries)]
@@ -369,8 +595,10 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
                         result.end += start
                         results.append(result)
                 events = len(results) + len(_SECOND_NUMBER_START_PATTERN.findall(text))
-                if 13 * (total + events * longest) >= _MAX_TRIES:
-                    rest = _skipped_tries(text, skipped)
+                if 13 * (scan.total + events * scan.longest) >= _MAX_TRIES and (
+                    max(tries, default=0) + _skipped_bound(text, scan.skipped) >= _MAX_TRIES
+                ):
+                    rest = _skipped_tries(text, scan.skipped)
                     if rest is None or max(tries, default=0) + rest >= _MAX_TRIES:
                         return super().analyze(text, entities, nlp_artifacts)  # the matcher may give up: let it
                 return EntityRecognizer.remove_duplicates(results)

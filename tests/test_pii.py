@@ -154,8 +154,8 @@ def test_every_candidate_lies_inside_a_run():
 
     texts = EDGE_CASES + _sample_texts() + ["x1 ext. 5;ext=7 int 9 #12 ~3 ｘ4 anexo 6 доб 8, 5#", "a\t,ext:-12"]
     for text in texts:
-        runs, skipped, _, _ = pii.phone_runs(text, (1, 1))
-        spans = runs + skipped
+        scan = pii.phone_runs(text, (1, 1))
+        spans = scan.runs + scan.skipped
         for match in _PATTERN.finditer(text):
             assert any(s <= match.start() and match.end() <= e for s, e in spans), (text, match.group())
 
@@ -257,13 +257,54 @@ def test_skipped_tries_bound_the_matchers_tries():
     import phonenumbers
 
     for text in ["a 12-34 b (5) 6/7 8.9 x 10 ext 11 #12 - 13#", "1 2 3 4 5", "12.3-45 (6) 7", "99 ab 9-9 9.9"]:
-        runs, skipped, _, _ = pii.phone_runs(text, (100, 100))  # everything skipped
-        assert not runs
-        bound = pii._skipped_tries(text, skipped)
+        scan = pii.phone_runs(text, (100, 100))  # everything skipped
+        assert not scan.runs
+        exact = pii._skipped_tries(text, scan.skipped)
+        assert exact <= pii._skipped_bound(text, scan.skipped)
         for region in pii.PHONE_REGIONS:
             matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=1)
             assert list(matcher) == []
-            assert pii._MAX_TRIES - matcher._max_tries <= bound, (text, region)
+            assert pii._MAX_TRIES - matcher._max_tries <= exact, (text, region)
+
+
+SCANNABLE = st.lists(
+    st.sampled_from(
+        list("0123456789 -.()/+xX#,:;=etnisoaTZ\nabc\xa0\t~") + ["ext", "int", "anexo", "доб", "ДОБ", "ｅｘｔ", "ｘ", "＃",
+        "～", "ｉｎｔ", "．", "ó", "o\u0301", "EXT.", "２", "٣", "𝟏", "😀", "\u2013", "\uff0b", "\u3000", "555", ";ext="]
+    ),
+    max_size=60,
+).map("".join)
+
+
+def _scans_agree(text: str) -> None:
+    for min_digits in ((6, 7), (1, 1), (4, 4)):
+        regex, array = pii._scan_regex(text, min_digits), pii._scan_numpy(text, min_digits)
+        assert regex == array, (text, min_digits)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SCANNABLE)
+def test_numpy_scan_equals_the_regex_scan(text):
+    """Long texts are scanned as code-point arrays, where extension matches are searched only after prefix runs
+    holding a key character or followed by digits and a '#': the same runs as searching from every position."""
+    _scans_agree(text)
+
+
+def test_numpy_scan_equals_the_regex_scan_on_real_and_long_text():
+    texts = EDGE_CASES + _sample_texts() + [_log(600), "x1 ext. 5;ext=7 int 9 #12 ~3 ｘ4 anexo 6 доб 8, 5#" * 50]
+    for text in texts:
+        _scans_agree(text)
+    assert len(pii.phone_runs(_log(600), (6, 7)).runs) > 500
+
+
+@settings(max_examples=300, deadline=None)
+@given(SCANNABLE)
+def test_skipped_bound_is_at_least_the_exact_count(text):
+    """The cheap bound may replace the exact count: it is never lower, and where the exact count refuses a text
+    (overlapping candidates) the bound reaches the limit, so the exact path runs."""
+    scan = pii.phone_runs(text, (100, 100))
+    exact, bound = pii._skipped_tries(text, scan.skipped), pii._skipped_bound(text, scan.skipped)
+    assert bound >= (pii._MAX_TRIES if exact is None else exact)
 
 
 def test_blank_artifacts_change_nothing_even_with_context_words():
