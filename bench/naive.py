@@ -15,6 +15,8 @@ Nothing in prep imports this module; it changes prep only in the process that ca
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 
@@ -51,7 +53,7 @@ def _signatures(owner, h64, n_rows, config):
 
     out = np.full((n_rows, config.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True]) if len(owner) else np.zeros(1, np.int64)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         m = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32", hashfunc=lambda v: v)
         for value in h64[lo:hi].tolist():
             m.update(((value >> 32) ^ value) & 0xFFFFFFFF)  # prep's 64 -> 32-bit fold (minhash.to_hash32)
