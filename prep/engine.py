@@ -46,6 +46,16 @@ class Context:
         self._normalized: dict[str, pl.DataFrame] = {}
         self._labels: dict[str, Any] = {}
         self._fingerprints: dict[tuple, Fingerprints] = {}
+        self.background: dict[str, Any] = {}  # work rules started in Rule.start, by rule code
+        self._closers: list[Callable[[], None]] = []
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the run ends, however it ends (stop background workers)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
 
     @property
     def train(self) -> list[Source]:
@@ -293,9 +303,14 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
     settings, models, rules = the_plan.settings, the_plan.models, the_plan.rules
     ctx = Context(sources, models, settings, progress)
     findings: list[Finding] = []
-    for rule in rules:
-        ctx.progress(f"{rule.code} {rule.name}")
-        findings.extend(rule.check(ctx))
+    try:
+        for rule in rules:
+            rule.start(ctx)
+        for rule in rules:
+            ctx.progress(f"{rule.code} {rule.name}")
+            findings.extend(rule.check(ctx))
+    finally:
+        ctx.close()
     from prep.suppress import apply_per_source_ignores
 
     findings = apply_per_source_ignores(findings, settings.per_source_ignores)

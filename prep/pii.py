@@ -728,37 +728,82 @@ class Detector:
 
         Only prefilter candidates reach presidio, each restricted to the entity types whose condition it meets.
         """
-        matrix = self.candidates(texts)
-        index = matrix.any(axis=1).nonzero()[0]
-        if not len(index):
-            return {}
-        values = texts.gather(index).to_list()
-        names = np.array(self.entities, dtype=object)
-        jobs = [(value, tuple(names[matrix[i]])) for i, value in zip(index, values)]
+        return self.detect_many([texts], processes).result()[0]
+
+    def detect_many(self, columns: Sequence[pl.Series], processes: int | None = None) -> PendingDetections:
+        """:meth:`detect` for several columns at once. With two processes or more and enough candidate texts, the
+        work is handed to worker processes (forked now, while the caller is idle) and goes on in the background
+        while the caller does other work; :meth:`PendingDetections.result` waits for it. Otherwise it is done in
+        this process when the result is asked for."""
+        parts = []
+        for texts in columns:
+            matrix = self.candidates(texts)
+            index = matrix.any(axis=1).nonzero()[0]
+            values = texts.gather(index).to_list() if len(index) else []
+            names = np.array(self.entities, dtype=object)
+            parts.append((index, [(value, tuple(names[matrix[i]])) for i, value in zip(index, values)]))
+        jobs = [job for _, part in parts for job in part]
         # PREP_PROCESSES=1 keeps it to one process (stored procedures may not create processes)
         workers = processes or int(os.environ.get("PREP_PROCESSES") or min(2, os.cpu_count() or 1))
+        pending = PendingDetections(self, parts, jobs)
         if workers > 1 and len(jobs) >= PARALLEL_MIN_TEXTS:
-            results = self._parallel(jobs, workers)
-        else:
-            results = _analyze_jobs(self, jobs)
-        return {int(i): found for i, found in zip(index, results) if found}
+            pending.start(workers)
+        return pending
 
-    def _parallel(self, jobs: list[tuple[str, tuple[str, ...]]], workers: int) -> list[list[Detection]]:
+
+class PendingDetections:
+    """Detections of :meth:`Detector.detect_many`, computed in worker processes or on demand."""
+
+    def __init__(self, detector: Detector, parts: list[tuple[np.ndarray, list[tuple[str, tuple[str, ...]]]]],
+                 jobs: list[tuple[str, tuple[str, ...]]]) -> None:
+        self.detector, self.parts, self.jobs = detector, parts, jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Any] = []
+        self._batches: list[list[tuple[str, tuple[str, ...]]]] = []
+
+    def start(self, workers: int) -> None:
         import multiprocessing
 
-        analyzer(self.spacy_model, self.phone_regions, True)  # load before forking: the workers inherit it
-        size = max(50, -(-len(jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
-        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        detector = self.detector
+        analyzer(detector.spacy_model, detector.phone_regions, True)  # load before forking: the workers inherit it
+        size = max(50, -(-len(self.jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
+        self._batches = [self.jobs[i : i + size] for i in range(0, len(self.jobs), size)]
         try:
             context: Any = multiprocessing.get_context("fork")
-        except ValueError:  # no fork on this platform: one process
-            return _analyze_jobs(self, jobs)
+        except ValueError:  # no fork on this platform: one process, on demand
+            return
         try:
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                parts = pool.map(_analyze_jobs, [self] * len(batches), batches)
-                return [found for part in parts for found in part]
-        except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): one process
-            return _analyze_jobs(self, jobs)
+            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+            self._futures = [self._pool.submit(_analyze_jobs, detector, batch) for batch in self._batches]
+        except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): on demand
+            self.close()
+
+    def result(self) -> list[dict[int, list[Detection]]]:
+        """Detections per text index of each column, for the texts that have any."""
+        results: list[list[Detection]] = []
+        if self._futures:
+            try:
+                for future in self._futures:
+                    results.extend(future.result())
+            except (OSError, BrokenProcessPool):  # the workers died: do it here
+                results = []
+            finally:
+                self.close()
+        if len(results) != len(self.jobs):
+            results = _analyze_jobs(self.detector, self.jobs)
+        out, cursor = [], 0
+        for index, part in self.parts:
+            found = results[cursor : cursor + len(part)]
+            cursor += len(part)
+            out.append({int(i): f for i, f in zip(index, found) if f})
+        return out
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers: queued batches are cancelled; ``wait`` waits for running ones (a no-op once done)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool = None
+        self._futures = []
 
 
 def _analyze_jobs(detector: Detector, jobs: list[tuple[str, tuple[str, ...]]]) -> list[list[Detection]]:

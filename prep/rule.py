@@ -40,6 +40,11 @@ class Rule:
 
     # --- what a rule implements ---
 
+    def start(self, ctx: Context) -> None:
+        """Called for every rule before any rule's :meth:`check`: a rule may begin work here that runs in the
+        background (other processes) while the other rules run, and register its cleanup with
+        :meth:`Context.on_close`. The default does nothing."""
+
     def check(self, ctx: Context) -> Iterable[Finding]:
         """All findings of this rule for the run. The default checks each source on its own."""
         for source in ctx.sources:

@@ -123,13 +123,25 @@ class PiiDetected(Rule):
             phone_regions=self.options.phone_regions,
         )
 
-    def check(self, ctx):
-        errors, _ = self.entities()
+    def start(self, ctx):
+        """Validate the configuration, then start detection on every text column: with two processes it runs in
+        worker processes while the other rules run (it is most of a run's work)."""
         detector = self.detector()
         try:
             detector.validate()
         except ValueError as exc:
             raise ConfigError(f"{self.code} ({self.name}): {exc}") from None
+        columns = [(source, field_name) for source in ctx.sources for field_name in TEXT_FIELDS]
+        ctx.progress("PII candidates")
+        pending = detector.detect_many([source.text_rows(field_name)["text"] for source, field_name in columns])
+        ctx.on_close(lambda: pending.close(wait=False))
+        ctx.background[self.code] = (detector, columns, pending)
+
+    def check(self, ctx):
+        errors, _ = self.entities()
+        if self.code not in ctx.background:
+            self.start(ctx)
+        detector, columns, pending = ctx.background.pop(self.code)
         by_score: dict[float, list[str]] = {}
         for entity in detector.entities:
             by_score.setdefault(detector.min_score(entity), []).append(entity)
@@ -142,14 +154,12 @@ class PiiDetected(Rule):
             "phone_regions": list(detector.phone_regions),
             "spacy_model": detector.spacy_model or None,
         }
-        for source in ctx.sources:
-            for field_name in TEXT_FIELDS:
-                rows = source.text_rows(field_name)
-                ctx.progress(f"PII in {source.name} {field_name}")
-                found = detector.detect(rows["text"])
-                row_ids = rows["row"]
-                for index in sorted(found):
-                    yield self._finding(source.name, field_name, int(row_ids[index]), found[index], errors)
+        ctx.progress("PII detection (waiting for it)")
+        results = pending.result()
+        for (source, field_name), found in zip(columns, results):
+            row_ids = source.text_rows(field_name)["row"]
+            for index in sorted(found):
+                yield self._finding(source.name, field_name, int(row_ids[index]), found[index], errors)
 
     def _finding(self, source, field_name, row, detections, errors):
         masks: dict[str, list[str]] = {}
