@@ -798,10 +798,13 @@ class PendingDetections:
             out.append({int(i): f for i, f in zip(index, found) if f})
         return out
 
-    def close(self, wait: bool = True) -> None:
-        """Stop the workers: queued batches are cancelled; ``wait`` waits for running ones (a no-op once done)."""
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers (a no-op once done); ``abort`` terminates them mid-batch (the run failed)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
+            if abort:  # Python 3.14 has ProcessPoolExecutor.terminate_workers(); before it, the processes
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._futures = []
 

@@ -134,7 +134,7 @@ class PiiDetected(Rule):
         columns = [(source, field_name) for source in ctx.sources for field_name in TEXT_FIELDS]
         ctx.progress("PII candidates")
         pending = detector.detect_many([source.text_rows(field_name)["text"] for source, field_name in columns])
-        ctx.on_close(lambda: pending.close(wait=False))
+        ctx.on_close(lambda: pending.close(abort=True))
         ctx.background[self.code] = (detector, columns, pending)
 
     def check(self, ctx):

@@ -120,6 +120,37 @@ def test_detect_on_two_processes_equals_one():
     assert DEFAULT.detect(texts, processes=2) == DEFAULT.detect(texts, processes=1)
 
 
+def test_detect_many_runs_in_the_background_and_equals_detect():
+    texts = pl.Series((EDGE_CASES * 10) + _sample_texts())
+    columns = [texts, texts.reverse()]
+    pending = DEFAULT.detect_many(columns, processes=2)
+    assert pending._futures, "enough candidates for worker processes"
+    assert pending.result() == [DEFAULT.detect(c, processes=1) for c in columns]
+    assert pending._pool is None  # workers stopped once the results are in
+
+
+def test_a_failing_run_stops_the_pii_workers():
+    """PI001 starts its workers before any rule runs; if a later rule raises, the run must not leave them behind."""
+    import multiprocessing
+
+    from prep.engine import Plan, run
+    from prep.rule import Rule
+
+    class Boom(Rule):
+        code, name, severity = "ZZ999", "boom", prep.Severity.ERROR
+
+        def check(self, ctx):
+            assert ctx.background["PI001"][2]._futures  # detection is under way in the background
+            raise RuntimeError("boom")
+
+    frame = pl.DataFrame({"prompt": (EDGE_CASES * 10) + _sample_texts()}).with_columns(completion=pl.lit("ok"))
+    source = prep.load(frame, Settings())
+    settings_ = Settings(models=("llama3-8b",))
+    with pytest.raises(RuntimeError, match="boom"):
+        run([source], Plan(settings_, [], [Boom(), PiiDetected()]))
+    assert multiprocessing.active_children() == []
+
+
 def test_prefilter_keeps_every_text_presidio_flags_at_any_score():
     """The prefilters are necessary conditions at any score, not only at the default thresholds."""
     texts = _texts("pii_small/generated_small.json", "full_text") + EDGE_CASES
