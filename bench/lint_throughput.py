@@ -127,6 +127,7 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
         "by_code": summary["by_code"],
         "exit_code": result.exit_code,
         "stages": stages,
+        "naive_calls": dict(naive_kernels.CALLS) if naive else None,
     }
 
 

@@ -263,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         for label, run in (("straightforward (bench/naive.py)", slow), ("prep", fast)):
             print(f"| {label} | {run['lint_s']:.2f} | {comparison['mb'] / run['lint_s']:.2f} | "
                   f"{run['peak_rss_mb']:,.0f} | {run['findings']:,} |")
-        print(f"\nspeed-up {speedup:.1f}x; findings identical: {'yes' if same else 'NO'}")
+        calls = ", ".join(f"{v:,} x {k}" for k, v in (slow.get("naive_calls") or {}).items())
+        print(f"\nspeed-up {speedup:.1f}x; findings identical: {'yes' if same else 'NO'}; the straightforward run made "
+              f"{calls or 'NO straightforward kernel calls'}")
         if not same:
             a = {json.dumps(f, sort_keys=True) for f in comparison["prep_findings"]}
             b = {json.dumps(f, sort_keys=True) for f in comparison["straightforward_findings"]}

@@ -370,14 +370,26 @@ def _scan_regex(text: str, min_digits: tuple[int, int]) -> PhoneRuns:
 
 
 def _scan_numpy(text: str, min_digits: tuple[int, int]) -> PhoneRuns:
-    """The text as an array of code points. Extension matches (searched from every position, in the
-    argument above) are only searched where one can start: an extension match is made of ``prefix`` characters
-    followed by digits, so it starts in a maximal run of prefix characters that is followed by a digit, and it
-    holds a ``key`` character or (the last alternative) has a "#" right after its digits.
+    return scan_many([text], min_digits)[0]
+
+
+_SEPARATOR = "\n"  # joins texts for one scan: neither core, prefix nor digit, so no run or match crosses it
+
+
+def scan_many(texts: Sequence[str], min_digits: tuple[int, int]) -> list[PhoneRuns]:
+    """:func:`phone_runs` of each text, from one scan of the texts joined by newlines (as numpy code points).
+
+    Extension matches (searched from every position, in the argument above) are only searched where one can
+    start: an extension match is made of ``prefix`` characters followed by digits, so it starts in a maximal run of
+    prefix characters that is followed by a digit, and it holds a ``key`` character or (the last alternative) has a
+    "#" right after its digits.
     """
     classify = _char_tables()
     assert classify is not None
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not texts:
+        return []
+    joined = _SEPARATOR.join(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     n = len(codes)
     astral = np.flatnonzero(codes >= _BMP) if n and codes.max() >= _BMP else None
     digit = classify("digit", codes, astral)
@@ -398,27 +410,33 @@ def _scan_numpy(text: str, min_digits: tuple[int, int]) -> PhoneRuns:
         extension = _phone_patterns()[1]  # type: ignore[index]
         core = core.copy()
         for lo, hi in zip(starts[search].tolist(), (after[search] + 1).tolist()):
-            for m in extension.finditer(text, lo, hi):
+            for m in extension.finditer(joined, lo, hi):
                 if m.end(1) > m.start(1):
                     core[m.start(1) : m.end(1)] = True
     run_starts, run_ends = _true_runs(core)
-    if not len(run_starts):
-        return PhoneRuns([], [], 0, 0)
     digits = np.r_[0, np.cumsum(digit)]
     count = digits[run_ends] - digits[run_starts]
     has = count > 0
     run_starts, run_ends, count = run_starts[has], run_ends[has], count[has]
-    plus = (codes == ord("+")) | (codes == 0xFF0B)
-    plus_sum = np.r_[0, np.cumsum(plus)]
-    needed = np.where(plus_sum[run_ends] > plus_sum[run_starts], min_digits[0], min_digits[1])
-    kept = count >= needed
+    plus_sum = np.r_[0, np.cumsum((codes == ord("+")) | (codes == 0xFF0B))]
+    kept = count >= np.where(plus_sum[run_ends] > plus_sum[run_starts], min_digits[0], min_digits[1])
     lengths = run_ends - run_starts
-    return PhoneRuns(
-        runs=list(zip(run_starts[kept].tolist(), run_ends[kept].tolist())),
-        skipped=list(zip(run_starts[~kept].tolist(), run_ends[~kept].tolist())),
-        total=int(lengths.sum()),
-        longest=int(lengths.max()) if len(lengths) else 0,
-    )
+    # back to each text: its offset in the joined string, and its slice of the (ordered) runs
+    offsets = np.r_[0, np.cumsum([len(t) + 1 for t in texts])]
+    owner = np.searchsorted(offsets, run_starts, side="right") - 1
+    cuts = np.searchsorted(owner, np.arange(len(texts) + 1)).tolist()
+    starts_local = (run_starts - offsets[owner]).tolist()
+    ends_local = (run_ends - offsets[owner]).tolist()
+    kept_list, length_list = kept.tolist(), lengths.tolist()
+    out = []
+    for i in range(len(texts)):
+        lo, hi = cuts[i], cuts[i + 1]
+        runs, skipped = [], []
+        for j in range(lo, hi):
+            (runs if kept_list[j] else skipped).append((starts_local[j], ends_local[j]))
+        span = length_list[lo:hi]
+        out.append(PhoneRuns(runs, skipped, sum(span), max(span, default=0)))
+    return out
 
 
 def _true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -583,7 +601,10 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
             results as presidio's, which matches the whole text in each region."""
 
             def analyze(self, text, entities, nlp_artifacts=None):
-                scan = phone_runs(text, min_digits)
+                scan = _PRESCANNED.get(text)
+                if scan is None or scan[0] != min_digits:
+                    scan = (min_digits, phone_runs(text, min_digits))
+                scan = scan[1]
                 results, tries = [], [0] * len(self.supported_regions)
                 for start, end in scan.runs:
                     start -= start > 0  # the character before the run, and three after it (see 3.)
@@ -809,5 +830,16 @@ class PendingDetections:
         self._futures = []
 
 
+# Phone runs of the texts of the batch being analysed, scanned at once (text -> (min_digits, runs)).
+_PRESCANNED: dict[str, tuple[tuple[int, int], PhoneRuns]] = {}
+
+
 def _analyze_jobs(detector: Detector, jobs: list[tuple[str, tuple[str, ...]]]) -> list[list[Detection]]:
-    return [detector.analyze(text, entities, windowed=True) for text, entities in jobs]
+    min_digits = _phone_min_digits(detector.phone_regions)
+    phones = [text for text, entities in jobs if text and "PHONE_NUMBER" in entities]
+    if min_digits is not None and phones and _char_tables() is not None:
+        _PRESCANNED.update((text, (min_digits, scan)) for text, scan in zip(phones, scan_many(phones, min_digits)))
+    try:
+        return [detector.analyze(text, entities, windowed=True) for text, entities in jobs]
+    finally:
+        _PRESCANNED.clear()

@@ -321,6 +321,12 @@ def test_numpy_scan_equals_the_regex_scan(text):
     _scans_agree(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SCANNABLE, max_size=8))
+def test_one_scan_of_many_texts_equals_each_text_scanned_alone(texts):
+    assert pii.scan_many(texts, (6, 7)) == [pii._scan_regex(t, (6, 7)) for t in texts]
+
+
 def test_numpy_scan_equals_the_regex_scan_on_real_and_long_text():
     texts = EDGE_CASES + _sample_texts() + [_log(600), "x1 ext. 5;ext=7 int 9 #12 ~3 ｘ4 anexo 6 доб 8, 5#" * 50]
     for text in texts:
