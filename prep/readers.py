@@ -90,7 +90,8 @@ def read_source(
         frame, columns, available = _frame_from_records(_json_array_records(text, display), cols)
         del text
     else:
-        frame, columns, available = _frame_from_records(_jsonl_records(raw), cols)
+        fast = _read_jsonl_polars(raw, cols)
+        frame, columns, available = fast if fast is not None else _frame_from_records(_jsonl_records(raw), cols)
     return Source(
         name=display,
         frame=frame,
@@ -169,6 +170,76 @@ def _jsonl_records(raw: bytes) -> Iterator[Record]:
             yield number, None, f"line {number}: invalid JSON: {exc.msg} (column {exc.colno})"
             continue
         yield number, obj, None
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_lone_surrogate_escape(raw: bytes) -> bool:
+    """Whether a ``\\uD800``-``\\uDFFF`` escape is not part of a high-low pair (escaped backslashes counted)."""
+    pending_high = -1  # end of the last real high-surrogate escape, waiting for its low half
+    for m in _SURROGATE_ESCAPE.finditer(raw):
+        start = m.start()
+        backslashes = len(raw[max(0, start - 64) : start]) - len(raw[max(0, start - 64) : start].rstrip(b"\\"))
+        if backslashes % 2:  # "\\uD800": an escaped backslash and plain text
+            continue
+        low = m.group()[3:4] in b"cdefCDEF"
+        if low and pending_high == start:
+            pending_high = -1
+        elif low or pending_high != -1:
+            return True
+        else:
+            pending_high = m.end()
+    return pending_high != -1
+
+
+def _read_jsonl_polars(raw: bytes, cols: tuple[str, str]) -> tuple[pl.DataFrame, dict, tuple] | None:
+    """The common case, read by polars (multi-threaded, no Python object per value): every line a JSON object
+    whose two columns are strings under their exact names. None when the file may be anything else, and the
+    line-by-line reader then gives its exact account (bad lines, missing keys, nulls, numbers, chats, ...).
+
+    polars would differ from that reader silently on some inputs, so these are checked first, on the bytes:
+    blank lines (line numbers), escaped surrogates (polars turns a lone one into U+0000), a key given twice or
+    nested (polars keeps the first, json the last), and non-string values (polars casts a number to a string):
+    each key must occur exactly once per line, as ``"key": "``. A false alarm only costs the slow path.
+    """
+    if raw.startswith(_BOM_BYTES):
+        raw = raw[len(_BOM_BYTES) :]
+    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    if not raw.strip() or b"\n\n" in raw or b"\n\r\n" in raw or raw.startswith((b"\n", b"\r\n")):
+        return None
+    for key in cols:
+        quoted = re.escape(json.dumps(key).encode())
+        if len(re.findall(quoted + rb"\s*:\s*\"", raw)) != lines or len(re.findall(quoted + rb"\s*:", raw)) != lines:
+            return None
+    if _has_lone_surrogate_escape(raw):
+        return None
+    try:
+        table = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=None)
+    except Exception:  # noqa: BLE001 - any problem polars has: the line-by-line reader explains it
+        return None
+    names = table.columns
+    if table.height != lines or any(
+        table.schema.get(key) != pl.String
+        or table[key].null_count()
+        or sum(name.lower() == key.lower() for name in names) != 1
+        for key in cols
+    ):
+        return None
+    frame = pl.DataFrame(
+        {
+            "row": pl.int_range(0, table.height, eager=True, dtype=pl.Int64),
+            "line": pl.int_range(1, table.height + 1, eager=True, dtype=pl.Int64),
+            "prompt": table[cols[0]],
+            "completion": table[cols[1]],
+        }
+    ).with_columns(
+        prompt_type=pl.lit("string"),
+        completion_type=pl.lit("string"),
+        problem_code=pl.lit(None, dtype=pl.String),
+        problem=pl.lit(None, dtype=pl.String),
+    )
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items()]), dict(zip(TEXT_FIELDS, cols)), tuple(names)
 
 
 def _json_array_records(text: str, display: str) -> Iterator[Record]:

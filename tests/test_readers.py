@@ -175,3 +175,70 @@ def test_bad_jsonl_never_raises(tmp_path, content):
     path.write_bytes(content)
     source = read_source(path)
     assert source.n_records == len([line for line in content.split(b"\n") if line.strip()])
+
+
+# --- the polars fast path for JSONL equals the line-by-line reader ---------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from prep.readers import _frame_from_records, _jsonl_records, _read_jsonl_polars  # noqa: E402
+
+COLS = ("prompt", "completion")
+_TEXT = st.lists(
+    st.sampled_from(list('ab "\\\n\t{}:,é😀\u2028') + ['"prompt": "', "\ud800", "\udc00", "\\ud800"]), max_size=10
+).map("".join)
+_VALUE = st.one_of(_TEXT, _TEXT, _TEXT, st.none(), st.integers(-5, 5), st.floats(allow_nan=False), st.booleans(),
+                   st.lists(st.integers(), max_size=2), st.fixed_dictionaries({"prompt": _TEXT}))
+
+
+@st.composite
+def _jsonl_bytes(draw):
+    lines = []
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["plain"] * 6 + ["extra", "missing", "odd", "dup", "blank", "bad", "case"]))
+        record = {"prompt": draw(_TEXT), "completion": draw(_TEXT)}
+        if kind == "extra":
+            record[draw(st.sampled_from(["id", "meta", "label"]))] = draw(_VALUE)
+        elif kind == "missing":
+            del record[draw(st.sampled_from(COLS))]
+        elif kind == "odd":
+            record[draw(st.sampled_from(COLS))] = draw(_VALUE)
+        elif kind == "case":
+            record["Prompt"] = record.pop("prompt")
+        line = json.dumps(record, ensure_ascii=draw(st.booleans()), separators=draw(st.sampled_from([None, (",", ":")])))
+        if kind == "dup":
+            line = line[:-1] + ', "prompt": "again"}'
+        elif kind == "blank":
+            line += "\n"
+        elif kind == "bad":
+            line = line[:-1]
+        lines.append(line)
+    return ("\n".join(lines) + draw(st.sampled_from(["", "\n", "\r\n"]))).encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_jsonl_bytes())
+def test_polars_jsonl_path_equals_the_line_by_line_reader(raw):
+    """When polars reads a JSONL file, the frame is exactly the one the line-by-line reader builds."""
+    fast = _read_jsonl_polars(raw, COLS)
+    if fast is None:
+        return
+    frame, columns, _ = fast
+    slow_frame, slow_columns, _ = _frame_from_records(_jsonl_records(raw), COLS)
+    assert columns == slow_columns
+    assert frame.equals(slow_frame), (frame, slow_frame)
+
+
+def test_polars_jsonl_path_takes_clean_files_and_real_data(tmp_path):
+    clean = b'{"prompt": "a \\"q\\" \\u00e9 \\ud83d\\ude00", "completion": "b", "id": 1}\n{"prompt":"c","completion":"d"}'
+    assert _read_jsonl_polars(clean, COLS) is not None  # a surrogate pair is fine... only if polars reads it right
+    for path in sorted(shared("").glob("*/*.jsonl")) if shared("").exists() else []:
+        raw = path.read_bytes()
+        fast = _read_jsonl_polars(raw, COLS)
+        if fast is not None:
+            assert fast[0].equals(_frame_from_records(_jsonl_records(raw), COLS)[0]), path
+    for raw in (b'{"prompt": "a", "completion": "b"}\n\n{"prompt": "c", "completion": "d"}\n',  # blank line
+                b'{"prompt": 1, "completion": "b"}\n', b'{"prompt": null, "completion": "b"}\n',
+                b'{"prompt": "a", "prompt": "z", "completion": "b"}\n', b'{"prompt": "\\ud800", "completion": "b"}\n'):
+        assert _read_jsonl_polars(raw, COLS) is None, raw
