@@ -533,6 +533,32 @@ def near_duplicate_pairs(full: np.ndarray, content: np.ndarray, threshold: float
     return (full >= threshold) & (np.nan_to_num(content, nan=-1.0) >= threshold)
 
 
+def components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected components of the graph on 0..n-1 with ``edges`` ((m, 2) ints): the smallest member of each
+    node's component, like :class:`UnionFind`'s roots, for millions of edges without a Python loop.
+
+    Rounds of hooking (each edge's larger root points to the smaller one, ``np.minimum.at``) and pointer jumping
+    until no edge joins two labels; labels only ever move to a smaller node of the same component, so at the end
+    each component has one label, its smallest member.
+    """
+    label = np.arange(n, dtype=np.int64)
+    if len(edges) == 0:
+        return label
+    u, v = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64)
+    while True:
+        lu, lv = label[u], label[v]
+        differ = lu != lv
+        if not differ.any():
+            return label
+        lu, lv = lu[differ], lv[differ]
+        np.minimum.at(label, np.maximum(lu, lv), np.minimum(lu, lv))
+        while True:  # pointer jumping: every node straight to its root
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+
+
 class UnionFind:
     """Disjoint sets over 0..n-1; a set's root is always its smallest member (unions attach the larger root)."""
 

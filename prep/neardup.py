@@ -18,8 +18,8 @@ from prep.minhash import (
     COMPARE,
     NearDupConfig,
     ShingleTable,
-    UnionFind,
     candidate_pairs,
+    components,
     near_duplicate_pairs,
     pair_similarities,
     shingle_table,
@@ -112,23 +112,25 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
     local = {entry: i for i, entry in enumerate(involved.tolist())}
     x, y = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
     ok, full = _similar(table, table, x, y, config.threshold)
-    union = UnionFind(n)
-    for entry in np.flatnonzero(searchable & (fp.representative != np.arange(n))).tolist():
-        union.union(entry, int(fp.representative[entry]))
-    neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for a, b, value in zip(pairs[ok, 0].tolist(), pairs[ok, 1].tolist(), full[ok].tolist()):
-        union.union(a, b)
-        neighbours[a].append((value, b))
-        neighbours[b].append((value, a))
+    verified, similarity = pairs[ok], full[ok]
+    copies = fp.representative != np.arange(n)
+    duplicates = np.flatnonzero(searchable & copies)
+    root = components(n, np.concatenate([np.stack([duplicates, fp.representative[duplicates]], axis=1), verified]))
+    # Each entry's best verified neighbour: the most similar, then the first (for members not similar to the kept row).
+    near, other = np.r_[verified[:, 0], verified[:, 1]], np.r_[verified[:, 1], verified[:, 0]]
+    value = np.r_[similarity, similarity]
+    order = np.lexsort((other, -value, near))
+    first = order[np.r_[True, near[order][1:] != near[order][:-1]]] if len(order) else order
+    best = dict(zip(near[first].tolist(), zip(value[first].tolist(), other[first].tolist())))
     # Only rows in a verified pair or an exact-duplicate group can share a cluster; the rest stay alone.
     linked = np.zeros(n, dtype=bool)
-    linked[pairs[ok].ravel()] = True
-    copies = fp.representative != np.arange(n)
+    linked[verified.ravel()] = True
     linked[copies] = True
     linked[fp.representative[copies]] = True
     members_of: dict[int, list[int]] = defaultdict(list)
-    for entry in np.flatnonzero(linked & searchable).tolist():
-        members_of[union.find(entry)].append(entry)
+    entries = np.flatnonzero(linked & searchable)
+    for entry, label in zip(entries.tolist(), root[entries].tolist()):
+        members_of[label].append(entry)
     groups = sorted((m for m in members_of.values() if len(m) > 1), key=lambda m: m[0])
     lengths = fp.text.str.len_chars().to_numpy() if keep == "longest" else None
     kept_of = [g[0] if lengths is None else max(g, key=lambda e: (lengths[e], -e)) for g in groups]
@@ -164,7 +166,7 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
             if is_direct:
                 matched, value = kept, to_kept
             else:
-                value, matched = max(neighbours[rep], key=lambda item: (item[0], -item[1]))
+                value, matched = best[rep]
             cluster.members.append(
                 Member(
                     row=int(fp.rows[entry]),

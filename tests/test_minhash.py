@@ -10,6 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import prep
 import prep.minhash as mh
@@ -212,3 +214,14 @@ def test_banding_finds_the_same_candidates_as_datasketch_minhashlsh():
         x, y = mh._pairs_in_runs(order, keys[order])
         ours.update(zip(x.tolist(), y.tolist()))
     assert theirs and ours == theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60))))
+def test_components_equal_union_find(graph):
+    n, edges = graph
+    union = mh.UnionFind(n)
+    for a, b in edges:
+        union.union(a, b)
+    expected = [union.find(i) for i in range(n)]
+    assert mh.components(n, np.array(edges, dtype=np.int64).reshape(-1, 2)).tolist() == expected
