@@ -24,6 +24,7 @@ from prep.text import normalized
 from prep.tokenizers import count_tokens_family, max_tokens
 
 Progress = Callable[[str], None]
+_SEEDS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)  # the two hashes of a normalised-text fingerprint
 
 
 class Context:
@@ -98,12 +99,23 @@ class Context:
 
     def normalized_pairs(self, source: Source) -> pl.DataFrame:
         """Rows where both fields are text, with ``p`` and ``c``: prompt and completion as the duplicate rules
-        compare them (:func:`prep.text.normalized`), computed once per source."""
+        compare them (:func:`prep.text.normalized`), computed once per source, each as a 128-bit fingerprint (a
+        struct of two 64-bit polars hashes under fixed seeds) rather than the text: the rules only group and join
+        on them, and the text would double the memory of a run. Two different texts share a fingerprint with
+        probability about 2^-128 per pair."""
         key = f"{source.role}\0{source.name}"
         if key not in self._normalized:
             self.progress(f"normalizing {source.name}")
-            self._normalized[key] = source.pair_rows().select(
-                "row", normalized(pl.col("prompt")).alias("p"), normalized(pl.col("completion")).alias("c")
+
+            def fingerprint(column: str) -> pl.Expr:
+                text = normalized(pl.col(column))
+                return pl.struct(text.hash(seed=_SEEDS[0]).alias("h1"), text.hash(seed=_SEEDS[1]).alias("h2"))
+
+            self._normalized[key] = (
+                source.pair_rows()
+                .lazy()
+                .select("row", fingerprint("prompt").alias("p"), fingerprint("completion").alias("c"))
+                .collect(engine="streaming")
             )
         return self._normalized[key]
 

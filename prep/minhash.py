@@ -471,20 +471,33 @@ def _member_key(text: np.ndarray, shingle: np.ndarray) -> np.ndarray:
     return (text.astype(_U64) << _U64(64 - _TEXT_BITS)) | (shingle >> _U64(_TEXT_BITS))
 
 
+SHINGLE_TABLE_TEXTS = 100_000  # texts shingled and sorted at a time, to bound the temporary arrays
+
+
 def shingle_table(texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray) -> ShingleTable:
+    """Built in slices of texts: a key's top bits are the text index, so the slices' sorted keys concatenate to
+    the sorted keys of all, and within the key order each text's shingles are already contiguous."""
     if len(texts) >= 1 << _TEXT_BITS:
         raise ValueError(f"at most {1 << _TEXT_BITS:,} texts per shingle table")
-    owner, h = shingles(texts, config.ngram)
-    key = _member_key(owner, h)
-    order = np.argsort(key)
-    key = key[order]
-    distinct = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    key, owner, h = key[distinct], owner[order][distinct], h[order][distinct]
-    by_text = np.argsort(owner, kind="stable")
-    owner, h = owner[by_text], h[by_text]
+    keys, hashes, counts = [np.zeros(0, _U64)], [np.zeros(0, _U64)], [np.zeros(0, np.int64)]
+    for lo in range(0, len(texts), SHINGLE_TABLE_TEXTS):
+        part = texts.slice(lo, SHINGLE_TABLE_TEXTS)
+        owner, h = shingles(part, config.ngram)
+        key = _member_key(owner + lo, h)
+        order = np.argsort(key)
+        key = key[order]
+        distinct = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+        keep = order[distinct]
+        del order
+        keys.append(key[distinct])
+        hashes.append(h[keep])
+        counts.append(np.bincount(owner[keep], minlength=len(part)))
+        del owner, h, key, distinct, keep
+    key, h, count = np.concatenate(keys), np.concatenate(hashes), np.concatenate(counts).astype(np.int64)
+    del keys, hashes
     flags = is_boilerplate(h, boilerplate)
-    count = np.bincount(owner, minlength=len(texts))
-    content = np.bincount(owner, weights=~flags, minlength=len(texts)).astype(np.int64)
+    owner = np.repeat(np.arange(len(count)), count)
+    content = np.bincount(owner, weights=~flags, minlength=len(count)).astype(np.int64)
     return ShingleTable(key, h, flags, np.r_[0, np.cumsum(count)[:-1]].astype(np.int64), count, content)
 
 
