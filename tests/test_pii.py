@@ -129,9 +129,11 @@ def test_detect_many_runs_in_the_background_and_equals_detect():
     assert pending._pool is None  # workers stopped once the results are in
 
 
-def test_a_failing_run_stops_the_pii_workers():
+def test_a_failing_run_stops_the_pii_workers(monkeypatch):
     """PI001 starts its workers before any rule runs; if a later rule raises, the run must not leave them behind."""
     import multiprocessing
+
+    monkeypatch.setenv("PREP_PROCESSES", "2")  # importing procs (collected with the tests) sets it to 1
 
     from prep.engine import Plan, run
     from prep.rule import Rule
