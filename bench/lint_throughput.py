@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -123,6 +124,8 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
         "render_text_s": render_s,
         "rss_after_import_mb": round(rss_after_import_kb / 1024, 1),
         "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
+        # the largest PII worker process (forked: much of it is shared with this process, copy-on-write)
+        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "findings": summary["findings"],
         "by_code": summary["by_code"],
         "exit_code": result.exit_code,

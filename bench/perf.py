@@ -227,10 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         wall = run["lint_s"]
         fam = families_of(selection.split(","))
         print(f"| prep lint --model {selection}, all rules | {wall:.2f} | {size_mb / wall:.1f} | {rows / wall:,.0f} | "
-              f"{run['peak_rss_mb']:,.0f} | {wall / floor_s(fam):.2f} |")
+              f"{run['peak_rss_mb']:,.0f} (worker {run.get('worker_peak_rss_mb', 0):,.0f}) | {wall / floor_s(fam):.2f} |")
     print(f"\nfloor = counting every prompt and completion once per tokenizer family the selection needs, after "
           f"reading ({floor['read_s']:.1f} s) and loading the tokenizers, which it leaves out; "
-          f"/ floor = prep's wall time over that floor.")
+          f"/ floor = prep's wall time over that floor. peak RSS is the process's high-water mark; (worker) is the "
+          f"largest PII worker's, a forked process that shares most of its pages with the main one.")
 
     for selection, run in runs.items():
         wall = run["lint_s"]
