@@ -40,17 +40,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from lint_throughput import run_child
+from lint_throughput import _status_kb, run_child
 
 GB = 1000.0  # MB
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 # --- child: the tokenisation floor ------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def _literal_chars(pattern: str, flags: int) -> str | None:
             elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
                 if not walk(av[2]):
                     return False
-            elif not (op is c.IN and av == [(c.CATEGORY, c.CATEGORY_DIGIT)]):
+            else:
                 return False
         return True
 
@@ -251,10 +251,10 @@ def _literal_chars(pattern: str, flags: int) -> str | None:
 
 @lru_cache(maxsize=1)
 def _char_tables() -> _CharTables | None:
-    """Boolean tables over every code point, for scanning texts as numpy arrays: phonenumbers' core characters,
-    decimal digits, the characters an extension match can hold before its digits (``prefix``) and the keys one
-    of them must hold (``key``), plus and whitespace; all under the matcher's own regex flags. None if the
-    installed phonenumbers is not the one this was derived for."""
+    """Character classes for scanning texts as numpy arrays (tables over the Basic Multilingual Plane, the regex
+    itself above it): phonenumbers' core characters, decimal digits, the characters an extension match can hold
+    before its digits (``prefix``) and the keys one of them must hold (``key``), whitespace and dashes; all under
+    the matcher's own regex flags. None if the installed phonenumbers is not the one this was derived for."""
     import hashlib
 
     patterns = _phone_patterns()

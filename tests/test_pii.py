@@ -177,6 +177,7 @@ def test_windowing_applies_to_the_installed_phonenumbers():
     # If this fails, phonenumbers changed its candidate pattern: re-check the argument in prep/pii.py and update
     # _VERIFIED_PATTERN (until then prep searches whole texts: correct, slower).
     assert pii._phone_patterns() is not None
+    assert pii._char_tables() is not None  # the extension patterns too (_VERIFIED_EXTENSION)
     engine = pii.analyzer("", pii.PHONE_REGIONS, True)
     assert any(type(r).__name__ == "_WindowedPhoneRecognizer" for r in engine.registry.recognizers)
 
