@@ -203,8 +203,7 @@ def _read_jsonl_polars(raw: bytes, cols: tuple[str, str]) -> tuple[pl.DataFrame,
     nested (polars keeps the first, json the last), and non-string values (polars casts a number to a string):
     each key must occur exactly once per line, as ``"key": "``. A false alarm only costs the slow path.
     """
-    if raw.startswith(_BOM_BYTES):
-        raw = raw[len(_BOM_BYTES) :]
+    raw = raw.removeprefix(_BOM_BYTES)
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     if not raw.strip() or b"\n\n" in raw or b"\n\r\n" in raw or raw.startswith((b"\n", b"\r\n")):
         return None
