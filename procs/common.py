@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import polars as pl
 
 from prep.config import Settings, settings_from_table
 from procs.sql import ProcError, check_source
 
-# Snowflake's Python runtime allows no process creation: PII detection stays in this process.
-os.environ.setdefault("PREP_PROCESSES", "1")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def one_process(handler: _F) -> _F:
+    """Run ``handler`` with PII detection in this process (``PREP_PROCESSES=1`` unless set): Snowflake's Python
+    runtime allows no process creation. The variable is restored afterwards, so importing or calling a handler
+    elsewhere (tests, a local session) changes nothing for later runs."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before = os.environ.get("PREP_PROCESSES")
+        os.environ.setdefault("PREP_PROCESSES", "1")
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            if before is None:
+                os.environ.pop("PREP_PROCESSES", None)
+
+    return wrapper  # type: ignore[return-value]
 
 # Options the handlers read themselves; every other key is a prep setting (select, ignore, epochs, margin,
 # prompt-col, completion-col, rules, labels, severity, catalog), validated as in prep.toml.

@@ -20,7 +20,7 @@ from snowflake.snowpark import (
 
 import prep
 from prep.prepare import PrepareOptions, prepare_data
-from procs.common import new_run_id, read_source, settings_for
+from procs.common import new_run_id, one_process, read_source, settings_for
 from procs.sql import RUNS, Name, ProcError, as_options, dumps, insert_rows, registry
 
 SNAPSHOT_COLUMNS = "ROW_HASH VARCHAR, ROW_INDEX NUMBER, PROMPT VARCHAR, COMPLETION VARCHAR, SPLIT VARCHAR, REASONS VARCHAR, RUN_ID VARCHAR"
@@ -48,6 +48,7 @@ def _options(options: dict[str, Any]) -> PrepareOptions:
         raise ProcError(f"options: {exc}") from None
 
 
+@one_process
 def run(session: Session, source: str, dataset: str, base_model: str, options: dict) -> dict:
     options = as_options(options)
     settings = settings_for(options, base_model)

@@ -133,7 +133,7 @@ def test_a_failing_run_stops_the_pii_workers(monkeypatch):
     """PI001 starts its workers before any rule runs; if a later rule raises, the run must not leave them behind."""
     import multiprocessing
 
-    monkeypatch.setenv("PREP_PROCESSES", "2")  # importing procs (collected with the tests) sets it to 1
+    monkeypatch.setenv("PREP_PROCESSES", "2")  # two workers, whatever the machine
 
     from prep.engine import Plan, run
     from prep.rule import Rule

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import random
 
 import pytest
@@ -209,6 +210,27 @@ def test_lint_writes_findings_and_a_run(session):
     assert not any("ann.lee@example.com" in message for _, _, message in stored)
     run = session.sql("SELECT KIND, SOURCE, BASE_MODEL FROM PREP_RUNS").collect()
     assert [tuple(r) for r in run] == [("lint", "TICKETS", "llama3-8b")]
+
+
+def test_handlers_keep_pii_in_one_process_and_restore_the_environment(session, monkeypatch):
+    """Snowflake allows no new processes: while a handler runs, PII detection gets one; afterwards the variable is
+    as it was, so importing or calling the handlers elsewhere leaves later runs alone."""
+    import prep.pii
+
+    seed_tickets(session)
+    monkeypatch.delenv("PREP_PROCESSES", raising=False)
+    seen = []
+    real = prep.pii.Detector.detect_many
+
+    def spy(self, columns, processes=None):
+        seen.append(os.environ.get("PREP_PROCESSES"))
+        return real(self, columns, processes)
+
+    monkeypatch.setattr(prep.pii.Detector, "detect_many", spy)
+    lint.run(session, "TICKETS", "llama3-8b", {"select": ["PI"]})
+    prepare.run(session, "TICKETS", "ONEPROC", "llama3-8b", {"errors": "keep", "labels": {"mode": "off"}})
+    assert seen and set(seen) == {"1"}
+    assert "PREP_PROCESSES" not in os.environ
 
 
 # --- injection ------------------------------------------------------------------------------------------------
