@@ -130,7 +130,6 @@ def families_of(models: list[str]) -> list[str]:
     return list(dict.fromkeys(catalog[name].tokenizer for name in names))
 
 
-_SHARED = ("read ", "setup", "normalizing", "MinHash", "tokenizing", "load tokenizer", "PII", "verifying", "model fit")
 
 
 def rule_rows(run: dict) -> list[tuple[str, float, float, list[str]]]:
