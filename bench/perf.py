@@ -130,8 +130,6 @@ def families_of(models: list[str]) -> list[str]:
     return list(dict.fromkeys(catalog[name].tokenizer for name in names))
 
 
-
-
 def rule_rows(run: dict) -> list[tuple[str, float, float, list[str]]]:
     """(rule or phase, seconds, peak RSS growth MB, shared stages included) in run order."""
     rows: list[list] = []
