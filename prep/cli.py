@@ -172,7 +172,7 @@ def lint(
 @click.option("--pii", type=click.Choice(["drop", "redact", "keep"]), default="drop", show_default=True, help="Rows with PII: drop them, redact the spans, or keep them.")
 @click.option("--duplicates", type=click.Choice(["keep-one", "keep-all"]), default="keep-one", show_default=True, help="Exact and near duplicates: keep one row per group, or all.")
 @click.option("--errors", type=click.Choice(["exclude", "keep", "fail"]), default="exclude", show_default=True, help="Rows with error findings: exclude them, keep them, or write nothing and exit 1.")
-@click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@click.option("--force", is_flag=True, help="Replace an output directory that prep wrote before (never one holding anything else).")
 @_run_options
 def prepare(
     path: str,

@@ -27,6 +27,7 @@ directory, then moved into place with one rename, so they appear complete or not
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -311,15 +312,82 @@ def _fingerprint(source: Source, path: Any) -> dict[str, Any]:
     return info
 
 
-def _check_out_dir(out_dir: Path, force: bool) -> None:
+def _is_prep_output(directory: Path) -> str | None:
+    """Why ``directory`` is not an output prep wrote, or None when it is: it holds exactly prep's files (no
+    others, no subdirectories) and a manifest that says prep wrote them."""
+    names = sorted(p.name for p in directory.iterdir())
+    foreign = [n for n in names if n not in OUTPUTS]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3:,} more" if len(foreign) > 3 else "")
+        return f"it holds files prep did not write ({shown})"
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "it has no manifest.json written by prep"
+    if not isinstance(manifest, dict) or manifest.get("tool") != "prep":
+        return "its manifest.json was not written by prep"
+    return None
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def _check_out_dir(out_dir: Path, force: bool, inputs: Sequence[Any] = ()) -> None:
+    """Refuse an output location that prep must not write: a file, a non-empty directory without ``force``, and
+    with ``force`` anything but a directory that prep itself wrote, or one that holds an input or the current
+    directory. ``--force`` replaces prep's output; it never deletes anything else."""
+    if out_dir.is_symlink():
+        raise InputError(f"{out_dir}: is a symbolic link; give the directory itself as --out")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    if not force:
         raise InputError(f"{out_dir}: output directory is not empty; use --force to replace it")
+    resolved = out_dir.resolve()
+    for data in inputs:
+        if isinstance(data, (str, Path)) and _inside(Path(data).resolve(), resolved):
+            raise InputError(f"{out_dir}: holds the input {data}; --force would delete it (choose another --out)")
+    if _inside(Path.cwd().resolve(), resolved):
+        raise InputError(f"{out_dir}: is or contains the current directory; --force replaces only prep's output")
+    why = _is_prep_output(out_dir)
+    if why is not None:
+        raise InputError(f"{out_dir}: not replaced: --force replaces only a directory prep wrote, and {why}")
 
 
-def _write_atomically(out_dir: Path, files: dict[str, bytes], force: bool) -> None:
-    """Write ``files`` into a fresh directory beside ``out_dir``, then rename it into place."""
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``, macOS
+    ``renamex_np(RENAME_SWAP)``); False when this system or file system cannot."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+            at_fdcwd, rename_exchange = -100, 2
+            done = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+        elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+            done = libc.renamex_np(os.fsencode(a), os.fsencode(b), 2)
+        else:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def _write_atomically(out_dir: Path, files: dict[str, bytes], force: bool, inputs: Sequence[Any] = ()) -> None:
+    """Write ``files`` into a fresh directory beside ``out_dir``, then move it into place in one step: a new
+    ``out_dir`` by one rename, an old one (prep's own output, see :func:`_check_out_dir`) by one atomic exchange,
+    so that ``out_dir`` is at every moment either the complete old output or the complete new one. Where the
+    system cannot exchange directories, the old one is moved aside first (a crash between the two renames
+    leaves it in a hidden ``.DIR.prep-old-*`` directory beside DIR)."""
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.prep-tmp-", dir=parent))
@@ -334,22 +402,34 @@ def _write_atomically(out_dir: Path, files: dict[str, bytes], force: bool) -> No
                 handle.flush()
                 os.fsync(handle.fileno())
             partial.rename(staging / name)
-        _check_out_dir(out_dir, force)  # again: it may have changed while we worked
-        old = None
-        if out_dir.exists():
+        _fsync_directory(staging)
+        _check_out_dir(out_dir, force, inputs)  # again: it may have changed while we worked
+        target = parent / out_dir.name
+        if target.is_dir():
+            if _exchange(staging, target):  # staging now holds the old output
+                _fsync_directory(parent)
+                shutil.rmtree(staging, ignore_errors=True)
+                return
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.prep-old-", dir=parent))
-            os.rename(out_dir, old / out_dir.name)
-        os.rename(staging, out_dir)
-        if old is not None:
+            os.rename(target, old / out_dir.name)
+            os.rename(staging, target)
             shutil.rmtree(old, ignore_errors=True)
-        dir_fd = os.open(parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        elif target.exists():
+            raise InputError(f"{out_dir}: exists and is not a directory")
+        else:
+            os.rename(staging, target)
+        _fsync_directory(parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # --- the whole step -------------------------------------------------------------------------------------------
@@ -506,7 +586,8 @@ def prepare(
     manifest.json into ``out_dir``. Raises :class:`PrepareFailed` when ``options.errors == "fail"`` and there
     are error findings, and :class:`~prep.errors.PrepError` for usage, configuration and input errors."""
     out_dir = Path(out_dir)
-    _check_out_dir(out_dir, force)
+    inputs = (train, validation)
+    _check_out_dir(out_dir, force, inputs)
     prepared = prepare_data(
         train, validation=validation, settings=settings, models=models, options=options, progress=progress
     )
@@ -523,7 +604,7 @@ def prepare(
     if progress:
         progress("writing")
     try:
-        _write_atomically(out_dir, files, force)
+        _write_atomically(out_dir, files, force, inputs)
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write the output directory: {exc.strerror or exc}") from None
     return PrepareResult(out_dir=out_dir, manifest=manifest, lint=prepared.lint)

@@ -188,10 +188,16 @@ def test_output_directory_rules(tmp_path, run_cli):
     (out / "old.txt").write_text("x")
     code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out)
     assert code == 2 and "not empty; use --force" in err
-    code, _, _ = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out, "--force")
+    code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out, "--force")
+    assert code == 2 and "old.txt" in err and "prep did not write" in err  # --force replaces only prep's own output
+    assert (out / "old.txt").read_text() == "x"
+    (out / "old.txt").unlink()
+    code, _, _ = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out)
+    code, _, _ = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", out, "--force", "--seed", "1")
     assert code == 0 and sorted(p.name for p in out.iterdir()) == [
         "excluded.jsonl", "manifest.json", "train.jsonl", "validation.jsonl"
     ]
+    assert json.loads((out / "manifest.json").read_text())["options"]["seed"] == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or old directory left
     code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", tmp_path / "x", "--validation-fraction", "0.9")
     assert code == 2 and "validation fraction must be from 0 to 0.5" in err
@@ -199,6 +205,88 @@ def test_output_directory_rules(tmp_path, run_cli):
     blocker.write_text("x")
     code, _, err = run_cli("prepare", SAMPLE, "--model", "llama3-8b", "--out", blocker / "sub" / "out")
     assert code == 2 and err.startswith("prep: error: ") and "cannot write the output directory" in err
+
+
+# --- --force never deletes what prep did not write -----------------------------------------------------------
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_force_refuses_a_directory_holding_the_input_or_other_files(tmp_path, run_cli, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    tickets = data / "tickets.jsonl"
+    tickets.write_bytes(SAMPLE.read_bytes())
+    (data / "NOTES.md").write_text("my notes")
+    before = _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for out in (data, "data", tmp_path, ".", "data/.."):
+        code, _, err = run_cli("prepare", tickets, "--model", "llama3-8b", "--out", out, "--force")
+        assert code == 2 and err.startswith("prep: error: ") and err.count("\n") == 1, (out, err)
+        assert _tree(tmp_path) == before, out  # nothing deleted, nothing added
+        assert not [p for p in tmp_path.rglob(".*prep-*")], out  # no staging or old directory left behind
+    # a directory prep wrote, whose train.jsonl is the input, is not replaced either
+    code, _, _ = run_cli("prepare", tickets, "--model", "llama3-8b", "--out", tmp_path / "out")
+    assert code == 0
+    written = _tree(tmp_path / "out")
+    code, _, err = run_cli("prepare", tmp_path / "out" / "train.jsonl", "--model", "llama3-8b", "--out", "out", "--force")
+    assert code == 2 and "input" in err and _tree(tmp_path / "out") == written
+    # a manifest that is not prep's does not make a directory replaceable
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text('{"tool": "something else"}')
+    code, _, err = run_cli("prepare", tickets, "--model", "llama3-8b", "--out", other, "--force")
+    assert code == 2 and (other / "manifest.json").exists()
+
+
+_CRASH = r"""
+import os, signal, sys
+from pathlib import Path
+import prep.prepare as p
+
+step = int(sys.argv[1]); calls = [0]
+
+def dying(fn):
+    def wrapper(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] == step:
+            os.kill(os.getpid(), signal.SIGKILL)  # the process dies right after this file-system step
+        return result
+    return wrapper
+
+# every call that moves or deletes directories, wherever prepare makes it
+os.rename = dying(os.rename)
+os.replace = dying(os.replace)
+p.shutil.rmtree = dying(p.shutil.rmtree)
+for name in ("_exchange",):
+    if hasattr(p, name):
+        setattr(p, name, dying(getattr(p, name)))
+from prep.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_kill_during_a_forced_replace_leaves_the_old_or_the_new_output(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = ["prepare", str(SAMPLE), "--model", "llama3-8b", "--select", "SC,IO", "--out", str(out)]
+    subprocess.run([sys.executable, "-c", _CRASH, "0", *args], check=True, env=env, capture_output=True)
+    old = _tree(out)
+    seen = set()
+    for step in range(1, 12):
+        done = subprocess.run([sys.executable, "-c", _CRASH, str(step), *args, "--force", "--seed", str(step)],
+                              env=env, capture_output=True)
+        assert out.is_dir(), f"output directory absent after a kill at step {step}"
+        assert _complete_or_absent(out) == "complete"
+        now = _tree(out)
+        seen.add("old" if now == old else "new")
+        if done.returncode == 0:
+            break
+        old = now
+    assert "new" in seen and done.returncode == 0
 
 
 # --- atomicity ----------------------------------------------------------------------------------------------
