@@ -76,10 +76,25 @@ class LabelStats:
     frame: pl.DataFrame  # columns row, label (non-empty labels only)
     counts: dict[str, int] = field(default_factory=dict)  # label -> rows, most frequent first, then by label
     first_row: dict[str, int] = field(default_factory=dict)
+    _shown: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_rows(self) -> int:
         return self.frame.height
+
+    def shown(self, label: str) -> str:
+        """``label`` as outputs may show it: PII masked, control characters escaped (:mod:`prep.quoting`)."""
+        if self._shown is None:
+            from prep.quoting import quote_values
+
+            self._shown = dict(zip(self.counts, quote_values(self.counts)))
+        return self._shown[label] if label in self._shown else quote_values([label])[0]
+
+    def shown_counts(self, labels: list[str] | None = None) -> dict[str, int]:
+        """Rows per label (all, or ``labels``), keyed by the shown labels (two that show alike stay apart)."""
+        from prep.quoting import quoted_keys
+
+        return quoted_keys({label: self.counts[label] for label in (self.counts if labels is None else labels)})
 
 
 def label_frame(pairs: pl.DataFrame) -> pl.DataFrame:

@@ -74,6 +74,13 @@ PHONE_REGIONS = ("US", "GB", "FR", "IL", "IN", "CA", "BR")  # ours: see PI001's 
 _PHONE_WITHOUT_DE = rf"{_PH_START}\d(?:{_PH_SEP}\d){{6}}|[+\x{{FF0B}}]\D{{0,9}}\d(?:{_PH_SEP}\d){{5}}"
 _SSN_ABOVE_04 = r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"
 
+# PI001's defaults (its docstring says why each is on or off); also what every quoted value is masked with
+# (prep.quoting), whatever the run's PI001 options.
+DEFAULT_ERROR_ENTITIES = ("EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "PHONE_NUMBER")
+DEFAULT_WARNING_ENTITIES = ("IP_ADDRESS", "CRYPTO")
+DEFAULT_ENTITIES = DEFAULT_ERROR_ENTITIES + DEFAULT_WARNING_ENTITIES
+DEFAULT_THRESHOLDS = (("PHONE_NUMBER", 0.4),)
+
 _PLACEHOLDER = re.compile(r"^(?:\[\[?|<<?|\{\{?)\s*[A-Za-z][A-Za-z0-9_ .-]*\s*(?:\]\]?|>>?|\}\}?)$")
 
 

@@ -44,9 +44,10 @@ import polars as pl
 from prep import __version__, engine
 from prep.api import load
 from prep.config import Settings
-from prep.dataset import Source
+from prep.dataset import TEXT_FIELDS, Source
 from prep.errors import ConfigError, InputError, PrepError
 from prep.finding import Finding, Severity
+from prep.quoting import quoted_keys
 
 PII_POLICIES = ("drop", "redact", "keep")
 DUPLICATE_POLICIES = ("keep-one", "keep-all")
@@ -103,7 +104,8 @@ class _Row:
     completion: str | None
     writable: bool
     reasons: dict[str, list[str]] = field(default_factory=dict)  # code -> messages
-    redactions: dict[str, list[dict]] = field(default_factory=dict)  # field -> PI001 spans
+    redactions: dict[str, list[dict]] = field(default_factory=dict)  # field -> PI001 spans, applied
+    spans_if_excluded: dict[str, list[dict]] = field(default_factory=dict)  # pii = keep: applied if excluded
     split: str = ""
 
     def exclude(self, finding: Finding) -> None:
@@ -130,12 +132,14 @@ def _apply_findings(rows: list[_Row], sources: Sequence[Source], result: engine.
         source = index_of.get(finding.source)
         target = by_key.get((source, finding.row)) if finding.row is not None and source is not None else None
         if finding.code == "PI001":
-            if target is None or options.pii == "keep":
+            if target is None:
                 continue
             if options.pii == "drop":
                 target.exclude(finding)
-            # redacted in the output, or in excluded.jsonl when dropped: PII is not written out again
-            target.redactions.setdefault(finding.field or "prompt", []).extend(finding.data.get("spans", []))
+            # redacted in the output, or in excluded.jsonl when dropped: PII is not written out again; with "keep"
+            # only a row excluded for another reason is redacted (excluded.jsonl never holds PII)
+            spans = target.redactions if options.pii != "keep" else target.spans_if_excluded
+            spans.setdefault(finding.field or "prompt", []).extend(finding.data.get("spans", []))
             continue
         if finding.code in ("DU001", "DU002"):
             if target is not None and options.duplicates == "keep-one" and not finding.data.get("suspicious"):
@@ -171,6 +175,27 @@ def _redact(rows: list[_Row]) -> None:
                 continue
             found = [Detection(s["entity"], s["start"], s["end"], s["score"], s["masked"]) for s in spans]
             setattr(row, field_name, redact(text, found))
+
+
+def _redact_excluded(rows: list[_Row], pii_checked: bool) -> None:
+    """Redact the excluded rows that are not redacted yet: with ``pii = keep``, from PI001's spans; when PI001
+    did not run, from the default detector's (prep.pii defaults): excluded.jsonl never holds PII."""
+    excluded = [r for r in rows if r.reasons and not r.redactions]
+    if pii_checked:
+        for r in excluded:
+            r.redactions, r.spans_if_excluded = r.spans_if_excluded, {}
+    else:
+        from prep.quoting import default_detector
+
+        for field_name in TEXT_FIELDS:
+            texts = [getattr(r, field_name) for r in excluded]
+            found = default_detector().detect(pl.Series(texts, dtype=pl.String))
+            for index, detections in found.items():
+                excluded[index].redactions[field_name] = [
+                    {"entity": d.entity, "start": d.start, "end": d.end, "score": d.score, "masked": d.masked}
+                    for d in detections
+                ]
+    _redact([r for r in excluded if r.redactions])
 
 
 # --- the split --------------------------------------------------------------------------------------------------
@@ -525,6 +550,7 @@ def prepare_data(
                     r.reasons["LK001"] = ["still a duplicate of a training row after preparing"]
                     r.split = ""
 
+    _redact_excluded(rows, any(r.code == "PI001" for r in the_plan.rules))
     prepared = Prepared(rows=rows, manifest={}, lint=result)
     train_rows, validation_rows, excluded = prepared.train, prepared.validation, prepared.excluded
     if len(train_rows) + len(validation_rows) + len(excluded) != len(rows):  # pragma: no cover - a bug if so
@@ -533,7 +559,7 @@ def prepare_data(
 
     def distribution(members: list[_Row]) -> dict[str, int]:
         counts = Counter(r.completion.strip() for r in members)
-        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        return quoted_keys(dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))))
 
     settings_used = the_plan.settings
     prepared.manifest = {

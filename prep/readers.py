@@ -29,6 +29,7 @@ import polars as pl
 
 from prep.dataset import SCHEMA, TEXT_FIELDS, Source
 from prep.errors import InputError
+from prep.quoting import quote, quote_values
 
 KINDS = {
     ".jsonl": "jsonl",
@@ -285,7 +286,7 @@ def _chat_pair(messages: Any) -> tuple[str | None, str | None, str | None]:
             return None, None, f"message {i} is {_json_type(message)}, expected an object"
         role, content = message.get("role"), message.get("content")
         if not isinstance(content, str):
-            return None, None, f"message {i} ({role}) has {_json_type(content)} content, expected a string"
+            return None, None, f"message {i} ({quote(str(role))}) has {_json_type(content)} content, expected a string"
         roles.append(str(role))
         contents.append(content)
     if roles == ["user", "assistant"]:
@@ -300,7 +301,7 @@ def _chat_pair(messages: Any) -> tuple[str | None, str | None, str | None]:
     elif counts.get("user", 0) > 1 or counts.get("assistant", 0) > 1:
         why = f"is multi-turn ({counts.get('user', 0)} user, {counts.get('assistant', 0)} assistant messages)"
     elif set(counts) - {"system", "user", "assistant"}:
-        why = f"has unsupported roles: {', '.join(sorted(set(counts) - {'system', 'user', 'assistant'}))}"
+        why = f"has unsupported roles: {', '.join(quote_values(sorted(set(counts) - {'system', 'user', 'assistant'})))}"
     else:
         why = f"has its messages out of order ({' > '.join(roles)})"
     return None, None, (

@@ -69,15 +69,17 @@ class LabelImbalance(Rule):
             skewed_share = len(stats.counts) >= self.options.min_classes_for_share and share > self.options.max_share
             if not (skewed_ratio or skewed_share):
                 continue
+            shown = stats.shown_counts()
+            names = list(shown)
             yield self.finding(
                 source.name,
-                f"label '{largest}' has {most:,} rows, {share:.0%} of {total:,} labelled rows, {ratio:.1f}x the "
-                f"smallest class '{smallest}' ({_share(fewest, total)}); {len(stats.counts)} classes: "
-                + ", ".join(f"{label} {n:,}" for label, n in list(stats.counts.items())[:10])
+                f"label '{stats.shown(largest)}' has {most:,} rows, {share:.0%} of {total:,} labelled rows, {ratio:.1f}x "
+                f"the smallest class '{stats.shown(smallest)}' ({_share(fewest, total)}); {len(stats.counts)} classes: "
+                + ", ".join(f"{label} {n:,}" for label, n in list(shown.items())[:10])
                 + (", ..." if len(stats.counts) > 10 else ""),
-                largest=largest,
-                smallest=smallest,
+                largest=names[0],
+                smallest=names[-1],
                 ratio=round(ratio, 3),
                 largest_share=round(share, 4),
-                counts=stats.counts,
+                counts=shown,
             )

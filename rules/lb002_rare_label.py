@@ -49,9 +49,9 @@ class RareLabel(Rule):
                     continue
                 yield self.finding(
                     source.name,
-                    f"label '{label}' has only {n:,} row{'s' if n != 1 else ''} ({n / stats.n_rows:.0%} of "
+                    f"label '{stats.shown(label)}' has only {n:,} row{'s' if n != 1 else ''} ({n / stats.n_rows:.0%} of "
                     f"{stats.n_rows:,}), fewer than min-examples ({self.options.min_examples})",
                     row=stats.first_row[label],
-                    label=label,
+                    label=stats.shown(label),
                     count=n,
                 )

@@ -45,9 +45,9 @@ class UnseenValidationLabel(Rule):
                 n = stats.counts[label]
                 yield self.finding(
                     source.name,
-                    f"validation label '{label}' never occurs in training ({n:,} validation row"
+                    f"validation label '{stats.shown(label)}' never occurs in training ({n:,} validation row"
                     f"{'s have' if n != 1 else ' has'} it)",
                     row=row,
                     field="completion",
-                    label=label,
+                    label=stats.shown(label),
                 )

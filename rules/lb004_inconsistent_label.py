@@ -1,5 +1,6 @@
 from prep.finding import Severity
 from prep.labels import variant_key
+from prep.quoting import quote_values
 from prep.rule import Rule
 
 
@@ -54,13 +55,14 @@ class InconsistentLabel(Rule):
                     stats = ctx.labels(source)
                     if variant not in stats.counts:
                         continue
+                    shown = dict(zip(variants, quote_values(variants)))
                     yield self.finding(
                         source.name,
-                        f"label '{variant}' ({stats.counts[variant]:,} row{'s' if stats.counts[variant] != 1 else ''}) "
-                        f"differs from '{main}' ({totals[main]:,} rows) only in case, whitespace or punctuation",
+                        f"label '{shown[variant]}' ({stats.counts[variant]:,} row{'s' if stats.counts[variant] != 1 else ''}) "
+                        f"differs from '{shown[main]}' ({totals[main]:,} rows) only in case, whitespace or punctuation",
                         row=stats.first_row[variant],
                         field="completion",
-                        label=variant,
-                        canonical=main,
-                        variants=variants,
+                        label=shown[variant],
+                        canonical=shown[main],
+                        variants=[shown[v] for v in variants],
                     )

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from prep.dataset import TEXT_FIELDS
 from prep.errors import ConfigError
 from prep.finding import Severity
-from prep.pii import PHONE_REGIONS, Detector
+from prep.pii import DEFAULT_ERROR_ENTITIES, DEFAULT_THRESHOLDS, DEFAULT_WARNING_ENTITIES, PHONE_REGIONS, Detector
 from prep.rule import Rule
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
@@ -11,10 +11,10 @@ NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
 
 @dataclass(frozen=True)
 class Options:
-    error_entities: tuple[str, ...] = ("EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "PHONE_NUMBER")
-    warning_entities: tuple[str, ...] = ("IP_ADDRESS", "CRYPTO")
+    error_entities: tuple[str, ...] = DEFAULT_ERROR_ENTITIES
+    warning_entities: tuple[str, ...] = DEFAULT_WARNING_ENTITIES
     score_threshold: float = 0.5
-    score_thresholds: dict[str, float] = field(default_factory=lambda: {"PHONE_NUMBER": 0.4})
+    score_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     phone_regions: tuple[str, ...] = PHONE_REGIONS
     spacy_model: str = ""
 

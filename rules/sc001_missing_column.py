@@ -1,6 +1,9 @@
 from prep.dataset import TEXT_FIELDS
 from prep.finding import Severity
+from prep.quoting import quote, quote_values
 from prep.rule import Rule
+
+_LISTED = 20  # column names listed in a message
 
 
 class MissingColumn(Rule):
@@ -33,20 +36,23 @@ class MissingColumn(Rule):
         for field_name in TEXT_FIELDS:
             wanted = source.requested.get(field_name, field_name)
             if source.columns.get(field_name) is None:
-                found = ", ".join(source.available_columns) or "none"
+                available = quote_values(source.available_columns[:_LISTED])
+                more = len(source.available_columns) - len(available)
+                found = (", ".join(available) or "none") + (f" and {more:,} more" if more > 0 else "")
                 yield self.finding(
                     source.name,
-                    f"no '{wanted}' column; columns found: {found} (map one with --{field_name}-col)",
+                    f"no '{quote(wanted)}' column; columns found: {found} (map one with --{field_name}-col)",
                     field=field_name,
-                    column=wanted,
-                    available=list(source.available_columns),
+                    column=quote(wanted),
+                    available=available,
+                    available_count=len(source.available_columns),
                 )
                 continue
             missing = frame.filter(frame[f"{field_name}_type"] == "missing").select("row", "line")
             for row, line in missing.iter_rows():
                 yield self.finding(
                     source.name,
-                    f"record has no '{source.columns[field_name]}' key",
+                    f"record has no '{quote(source.columns[field_name])}' key",
                     row=row,
                     field=field_name,
                     line=line,

@@ -3,6 +3,7 @@ from ftfy.badness import is_bad
 
 from prep.dataset import TEXT_FIELDS
 from prep.finding import Severity
+from prep.quoting import quote
 from prep.rule import Rule
 
 REPLACEMENT = "\ufffd"
@@ -68,7 +69,7 @@ class BrokenText(Rule):
                 if control:
                     problems.append(f"{control} control character{'s' * (control > 1)}")
                 if mojibake:
-                    problems.append(f"likely mojibake ({mojibake!r})")
+                    problems.append(f"likely mojibake ('{quote(mojibake)}')")
                 if not problems:
                     continue
                 yield self.finding(
@@ -78,5 +79,5 @@ class BrokenText(Rule):
                     field=field_name,
                     replacement_characters=replacement,
                     control_characters=control,
-                    mojibake=mojibake,
+                    mojibake=None if mojibake is None else quote(mojibake),
                 )

@@ -292,3 +292,23 @@ def test_bad_options_are_clear_errors(session):
         lint.run(session, "TICKETS", "llama3-8b", {"selct": ["TK"]})
     with pytest.raises(Exception, match="--pii must be one of drop, redact, keep"):
         prepare.run(session, "TICKETS", "DS", "llama3-8b", {"pii": "hide"})
+
+
+def test_registry_tables_hold_no_raw_pii(session):
+    """Labels quoted by LB001/LB002 reach PREP_FINDINGS and PREP_RUNS only masked, and a row excluded for
+    another reason is redacted in the snapshot even with pii = keep."""
+    n = seed_tickets(session)
+    leak, card = "alice.w.leak@corp-example.com", "4111111111111111"
+    session.sql("INSERT INTO TICKETS VALUES (?, ?, ?), (?, ?, ?)",
+                params=["a ticket about a strange label", leak, n, f"my card {card} was charged", "", n + 1]).collect()
+    lint.run(session, "TICKETS", "llama3-8b", {})
+    prepare.run(session, "TICKETS", "LEAKY", "llama3-8b", {"pii": "keep"})
+
+    def dump(table: str) -> str:
+        return "\n".join(json.dumps([str(v) for v in row]) for row in session.sql(f"SELECT * FROM {table}").collect())
+
+    findings, runs = dump("PREP_FINDINGS"), dump("PREP_RUNS")
+    assert "LB002" in findings and "a***@c***.com" in findings  # the finding is there, masked
+    assert leak not in findings and leak not in runs
+    excluded = dump("LEAKY_EXCLUDED")
+    assert card not in excluded and "[CREDIT_CARD]" in excluded

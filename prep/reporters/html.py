@@ -101,8 +101,9 @@ def render(result: LintResult) -> str:
     if ctx is not None and ctx.train:
         stats = ctx.labels(ctx.train[0])
         if stats.label_like and stats.counts:
-            charts.append(_bars("labels", "Labels (training rows per class)", list(stats.counts),
-                                list(stats.counts.values()), "#4f7d5c"))
+            shown = stats.shown_counts()
+            charts.append(_bars("labels", "Labels (training rows per class)", list(shown),
+                                list(shown.values()), "#4f7d5c"))
     by_code = summary["by_code"]
     severity = {f.code: f.severity.value for f in result.findings}
     charts.append(_bars("findings", "Findings by rule", list(by_code) or ["none"], list(by_code.values()) or [0],
