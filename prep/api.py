@@ -12,7 +12,7 @@ from prep.catalog import load_catalog
 from prep.config import Settings
 from prep.dataset import Source
 from prep.errors import ConfigError
-from prep.readers import read_source, source_from_frame
+from prep.readers import ReadLimits, read_source, source_from_frame
 from prep.tokenizers import count_tokens_family
 
 
@@ -46,8 +46,20 @@ def load(
             role=role,
         )
     return read_source(
-        data, prompt_col=settings.prompt_col, completion_col=settings.completion_col, role=role, name=name
+        data, prompt_col=settings.prompt_col, completion_col=settings.completion_col, role=role, name=name,
+        limits=read_limits(settings),
     )
+
+
+def read_limits(settings: Settings) -> ReadLimits:
+    """The reading limits of ``settings``; ``max-input-bytes`` 0 means twice the largest data cap of the models
+    checked (of the whole catalog when none is named): more than that is no training file for them."""
+    limit = settings.max_input_bytes
+    if not limit:
+        catalog = load_catalog(settings.catalog)
+        names = [n for n in settings.models if n in catalog] if "all" not in settings.models else list(catalog)
+        limit = 2 * max(catalog[n].data_cap_bytes for n in (names or catalog))
+    return ReadLimits(max_record_bytes=settings.max_record_bytes, max_input_bytes=limit)
 
 
 def lint(

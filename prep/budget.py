@@ -2,7 +2,9 @@
 
 A row is over budget when ``tokens + margin > budget``: the margin (``margin`` in config, ``--margin`` on the
 command line) reserves tokens on each side for the chat template Cortex adds and for differences between the
-reference tokenizer and the service's own counter. ``cut`` is how many tokens Cortex would truncate.
+reference tokenizer and the service's own counter. ``cut`` is how many tokens Cortex would truncate. A text over
+:data:`prep.tokenizers.LONG_TEXT_BYTES` is counted only until it is over every budget: its tokens and cut are
+estimates, said so in the message and in ``data`` (``estimated``, ``counted_bytes``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ class BudgetRule(Rule):
         for model in ctx.models:
             budget = model.budget(self.field)
             rows = over_budget(ctx, source, self.field, model)
-            for row, tokens, cut in rows.select("row", "tokens", "cut").iter_rows():
+            for row, tokens, cut, estimated, counted in rows.select(
+                "row", "tokens", "cut", "estimated", "counted_bytes"
+            ).iter_rows():
                 with_margin = f" + {margin} margin = {tokens + margin:,}" if margin else ""
+                about = "about " if estimated else ""
+                how = f" (estimated from its first {counted:,} bytes)" if estimated else ""
+                extra = {"estimated": True, "counted_bytes": counted} if estimated else {}
                 yield self.finding(
                     source.name,
-                    f"{self.field} has {tokens:,} tokens{with_margin}, over {model.name}'s {self.field} budget of "
-                    f"{budget:,}: {cut:,} tokens would be cut",
+                    f"{self.field} has {about}{tokens:,} tokens{how}{with_margin}, over {model.name}'s {self.field} "
+                    f"budget of {budget:,}: {about}{cut:,} tokens would be cut",
                     row=row,
                     field=self.field,
                     model=model.name,
@@ -37,4 +44,5 @@ class BudgetRule(Rule):
                     margin=margin,
                     budget=budget,
                     cut=cut,
+                    **extra,
                 )

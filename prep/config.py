@@ -19,6 +19,9 @@ Example (``prep.toml``)::
     [labels]                                # when completions count as class labels (see prep.labels)
     mode = "auto"
 
+    max-record-bytes = 67108864             # a record over this is reported (IO001), not read
+    max-input-bytes = 0                     # gzip input decompressing past this is refused (0: 2x the largest cap)
+
     [catalog.my-model]                      # add or override a base model (keys as in prep/data/models.toml)
     context-tokens = 8192
     prompt-budget = 6144
@@ -49,6 +52,9 @@ else:  # pragma: no cover
 DEFAULT_MARGIN = 16
 DEFAULT_EPOCHS = 3
 MAX_EPOCHS = 10  # FINETUNE's max_epochs accepts 1..10
+# A record of 64 MiB is over every model's token budget by three orders of magnitude: nothing larger is worth
+# reading, and nothing smaller could still fit a budget.
+DEFAULT_MAX_RECORD_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class Settings:
     catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     labels: Mapping[str, Any] = field(default_factory=dict)  # label detection, see prep.labels
     per_source_ignores: Mapping[str, Any] = field(default_factory=dict)  # glob -> rules, see prep.suppress
+    # Reading limits (prep.readers.stream.ReadLimits): a record over max-record-bytes is reported, not read; gzip
+    # input over max-input-bytes decompressed is refused (0: twice the largest data cap of the models checked).
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_input_bytes: int = 0
     origin: str = "defaults"
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -82,6 +92,10 @@ class Settings:
                 Severity.parse(value)
             except ValueError as exc:
                 raise ConfigError(f"{where}: severity of '{key}': {exc}") from None
+        for name in ("max_record_bytes", "max_input_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "max_record_bytes" else 0):
+                raise ConfigError(f"{where}: {name.replace('_', '-')} must be a positive integer (bytes), got {value!r}")
         self.label_settings()
         from prep.suppress import check_per_source_ignores
 
@@ -107,6 +121,8 @@ _KEYS = {
     "catalog": "catalog",
     "labels": "labels",
     "per-source-ignores": "per_source_ignores",
+    "max-record-bytes": "max_record_bytes",
+    "max-input-bytes": "max_input_bytes",
 }
 
 

@@ -50,6 +50,8 @@ class Source:
     requested: dict[str, str] = field(default_factory=lambda: {"prompt": "prompt", "completion": "completion"})
     # Every column (or JSON key) the reader saw, for messages about missing columns.
     available_columns: tuple[str, ...] = ()
+    # Wanted columns the header holds more than once (name -> 1-based positions): missing, not guessed.
+    ambiguous: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def n_records(self) -> int:

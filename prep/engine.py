@@ -21,7 +21,8 @@ from prep.finding import Finding, Severity
 from prep.minhash import Fingerprints, NearDupConfig, fingerprint_rows
 from prep.rule import Rule
 from prep.text import normalized
-from prep.tokenizers import count_tokens_family, max_tokens
+from prep.limits import SCAN_CHARS, long_rows
+from prep.tokenizers import LONG_TEXT_BYTES, BoundedCounts, count_tokens_bounded, max_tokens
 
 Progress = Callable[[str], None]
 _SEEDS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)  # the two hashes of a normalised-text fingerprint
@@ -67,20 +68,21 @@ class Context:
         return list(dict.fromkeys(m.tokenizer for m in self.models))
 
     def tokens(self, source: Source, field_name: str, family: str) -> pl.DataFrame:
-        """Exact token counts for the string values of one field: columns ``row`` and ``tokens``."""
+        """Token counts for the string values of one field: columns ``row``, ``tokens``, ``estimated`` and
+        ``counted_bytes`` (exact but for texts over :data:`prep.tokenizers.LONG_TEXT_BYTES`, counted in chunks)."""
         key = (f"{source.role}\0{source.name}", field_name, family)
         if key not in self._tokens:
             self.progress(f"tokenizing {source.name} {field_name} ({family})")
             rows = source.text_rows(field_name)
-            counts = count_tokens_family(family, rows["text"].to_list())
-            self._tokens[key] = rows.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
+            self._tokens[key] = _with_counts(rows, count_tokens_bounded(family, rows["text"].to_list()))
         return self._tokens[key]
 
     def tokens_near_budget(self, source: Source, field_name: str, family: str) -> pl.DataFrame:
-        """Exact token counts (``row``, ``tokens``) of the rows that could exceed the smallest budget of this run's
+        """Token counts (``row``, ``tokens``, ``estimated``, ``counted_bytes``) of the rows that could exceed the smallest budget of this run's
         ``family`` models for ``field_name``: a row whose token bound (:data:`prep.tokenizers.TOKEN_BOUNDS`) plus
         the margin is within that budget can exceed none of them and is not tokenized. All rows when the exact
-        counts are already known."""
+        counts are already known. A text over :data:`prep.tokenizers.LONG_TEXT_BYTES` is counted only until it is
+        over the highest budget, and its total estimated from the share counted."""
         full = (f"{source.role}\0{source.name}", field_name, family)
         if full in self._tokens:
             return self._tokens[full]
@@ -93,8 +95,9 @@ class Context:
             near = rows.filter(pl.Series(bound + self.settings.margin > lowest))
             if near.height:
                 self.progress(f"tokenizing {near.height:,} of {rows.height:,} {source.name} {field_name} ({family})")
-            counts = count_tokens_family(family, near["text"].to_list()) if near.height else []
-            self._tokens[key] = near.select("row").with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
+            highest = max(budgets) if budgets else 0
+            counts = count_tokens_bounded(family, near["text"].to_list(), enough=highest + self.settings.margin)
+            self._tokens[key] = _with_counts(near, counts)
         return self._tokens[key]
 
     def normalized_pairs(self, source: Source) -> pl.DataFrame:
@@ -165,6 +168,14 @@ class Context:
     def trainable_rows(self, source: Source) -> int:
         """Rows where both prompt and completion are text."""
         return self._pair_stats(source)[0]
+
+
+def _with_counts(rows: pl.DataFrame, counts: BoundedCounts) -> pl.DataFrame:
+    return rows.select("row").with_columns(
+        pl.Series("tokens", counts.tokens, dtype=pl.Int64),
+        pl.Series("estimated", counts.estimated, dtype=pl.Boolean),
+        pl.Series("counted_bytes", counts.counted_bytes, dtype=pl.Int64),
+    )
 
 
 @dataclass
@@ -323,6 +334,14 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
             findings.extend(rule.check(ctx))
     finally:
         ctx.close()
+    long_texts = sum(len(long_rows(s.frame)) for s in sources)
+    if long_texts:
+        ctx.notes["long_texts"] = {
+            "text": f"{long_texts:,} rows hold a text over {SCAN_CHARS:,} characters: PII, mojibake and near-duplicate "
+            f"checks looked at its first {SCAN_CHARS:,}; token counts over {LONG_TEXT_BYTES:,} bytes are estimated",
+            "rows": long_texts,
+            "scan_chars": SCAN_CHARS,
+        }
     from prep.suppress import apply_per_source_ignores
 
     findings = apply_per_source_ignores(findings, settings.per_source_ignores)

@@ -40,6 +40,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 
+from prep.limits import SCAN_CHARS
+
 from prep.tokenizers import thread_count
 
 COMPARE = ("prompt+completion", "prompt", "completion")
@@ -130,8 +132,9 @@ def normalize_expr(expr: pl.Expr, config: NearDupConfig) -> pl.Expr:
 
 def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
     """The normalised text compared for each row of ``frame`` (columns ``prompt`` and ``completion``)."""
-    prompt = normalize_expr(pl.col("prompt"), config)
-    completion = normalize_expr(pl.col("completion"), config)
+    # at most SCAN_CHARS characters of each field (prep.limits): a 50 MB log is compared by its start
+    prompt = normalize_expr(pl.col("prompt").str.slice(0, SCAN_CHARS), config)
+    completion = normalize_expr(pl.col("completion").str.slice(0, SCAN_CHARS), config)
     if config.compare == "prompt":
         expr = prompt
     elif config.compare == "completion":

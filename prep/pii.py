@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from prep.errors import DependencyError
+from prep.limits import SCAN_CHARS
 
 LANGUAGE = "en"
 
@@ -765,6 +766,7 @@ class Detector:
         this process when the result is asked for."""
         parts = []
         for texts in columns:
+            texts = texts.str.slice(0, SCAN_CHARS)  # the first SCAN_CHARS characters of a text (prep.limits)
             matrix = self.candidates(texts)
             index = matrix.any(axis=1).nonzero()[0]
             values = texts.gather(index).to_list() if len(index) else []

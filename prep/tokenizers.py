@@ -47,6 +47,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -429,3 +430,59 @@ def count_tokens_family(family: str, texts: Iterable[str]) -> np.ndarray:
     """Token counts of ``texts`` (raw, no BOS/EOS) under ``family``, as an int64 array."""
     return get_tokenizer(family).count(texts)
 
+
+
+# Texts longer than this many UTF-8 bytes (a pasted log, a dumped file) are counted in chunks, and only as far as a
+# caller needs: a budget rule needs to know that a 50 MB prompt is over every budget and about how much is cut, not
+# its exact count, which would take a minute and gigabytes of token ids.
+LONG_TEXT_BYTES = 1 << 20
+_CHUNK_CHARS = 1 << 16
+
+
+@dataclass(frozen=True)
+class BoundedCounts:
+    """Token counts of texts; ``estimated[i]`` when text ``i`` was long (over :data:`LONG_TEXT_BYTES`) and its
+    count was extrapolated from its first ``counted_bytes[i]`` bytes (0 for the others, counted exactly)."""
+
+    tokens: np.ndarray
+    estimated: np.ndarray
+    counted_bytes: np.ndarray
+
+
+def _chunks(text: str) -> Iterator[str]:
+    """Pieces of a long text cut at whitespace where there is some (so the tokenizer's pre-split agrees with the
+    whole text's, but at the cuts), of about ``_CHUNK_CHARS`` characters."""
+    start = 0
+    while start < len(text):
+        end = start + _CHUNK_CHARS
+        if end < len(text):
+            cut = max(text.rfind(" ", start + _CHUNK_CHARS // 2, end), text.rfind("\n", start + _CHUNK_CHARS // 2, end))
+            end = cut if cut > start else end
+        yield text[start:end]
+        start = end
+
+
+def count_tokens_bounded(family: str, texts: list[str], enough: int | None = None) -> BoundedCounts:
+    """Token counts of ``texts`` under ``family``: exact up to :data:`LONG_TEXT_BYTES`; a longer text is counted
+    chunk by chunk from its start until it has more than ``enough`` tokens (all of it when ``enough`` is None),
+    and its total is the count so far scaled by its share of the text's bytes."""
+    lengths = np.fromiter((len(t.encode("utf-8", "surrogatepass")) if len(t) * 4 > LONG_TEXT_BYTES else len(t)
+                           for t in texts), dtype=np.int64, count=len(texts))
+    long = np.flatnonzero(lengths > LONG_TEXT_BYTES)
+    tokens = np.zeros(len(texts), dtype=np.int64)
+    estimated = np.zeros(len(texts), dtype=bool)
+    counted = np.zeros(len(texts), dtype=np.int64)
+    short = np.setdiff1d(np.arange(len(texts)), long)
+    if len(short):
+        tokens[short] = count_tokens_family(family, [texts[i] for i in short])
+    tokenizer = get_tokenizer(family)
+    for i in long.tolist():  # a loop over the few long texts; each chunk is tokenized natively
+        total, seen = 0, 0
+        for chunk in _chunks(texts[i]):
+            total += int(tokenizer.count([chunk])[0])
+            seen += len(chunk.encode("utf-8", "surrogatepass"))
+            if enough is not None and total > enough:
+                break
+        tokens[i] = -(-total * int(lengths[i]) // max(seen, 1))
+        estimated[i], counted[i] = True, seen
+    return BoundedCounts(tokens, estimated, counted)

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from prep.finding import Severity
+from prep.limits import SCAN_CHARS, long_rows
 from prep.neardup import NearDupOptions, clusters
 from prep.rule import Rule
 from prep.text import normalized, row_list
@@ -103,6 +104,7 @@ class NearDuplicate(Rule):
         found = clusters(ctx, source, config=options.config(), keep=options.keep)
         limit = options.max_cluster_size
         exact_copy = _exact_copies(source, [row for c in found if c.distinct <= limit for row in c.rows])
+        cut = long_rows(source.frame) if found else set()
         for cluster in found:
             if cluster.distinct > limit:
                 yield self.finding(
@@ -143,4 +145,5 @@ class NearDuplicate(Rule):
                     matched_row=member.matched_row,
                     similarity=round(member.similarity, 4),
                     suspicious=False,
+                    **({"compared_chars": SCAN_CHARS} if member.row in cut else {}),
                 )

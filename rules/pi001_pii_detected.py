@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from prep.dataset import TEXT_FIELDS
 from prep.errors import ConfigError
 from prep.finding import Severity
+from prep.limits import SCAN_CHARS
 from prep.pii import DEFAULT_ERROR_ENTITIES, DEFAULT_THRESHOLDS, DEFAULT_WARNING_ENTITIES, PHONE_REGIONS, Detector
 from prep.rule import Rule
 
@@ -157,9 +158,14 @@ class PiiDetected(Rule):
         ctx.progress("PII detection (waiting for it)")
         results = pending.result()
         for (source, field_name), found in zip(columns, results):
-            row_ids = source.text_rows(field_name)["row"]
+            rows = source.text_rows(field_name)
+            row_ids = rows["row"]
+            lengths = rows["text"].str.len_chars()
             for index in sorted(found):
-                yield self._finding(source.name, field_name, int(row_ids[index]), found[index], errors)
+                finding = self._finding(source.name, field_name, int(row_ids[index]), found[index], errors)
+                if lengths[index] > SCAN_CHARS:  # only its start was scanned (prep.limits)
+                    finding.data.update(scanned_chars=SCAN_CHARS, chars=int(lengths[index]))
+                yield finding
 
     def _finding(self, source, field_name, row, detections, errors):
         masks: dict[str, list[str]] = {}

@@ -10,8 +10,10 @@ class MissingColumn(Rule):
     """No `prompt` or `completion` column after column mapping, or a record without that key.
 
     ## What it does
-    Reports a source in which no record has the prompt (or completion) column, naming the columns it does have,
-    once for the whole source. When the column exists but some records lack the key, reports each such record.
+    Reports a source in which no record has the prompt (or completion) column, naming the columns it does have
+    (values from the data are shown masked and escaped), once for the whole source. A CSV header that holds the
+    column twice is ambiguous: the column is not read, and this rule names its positions. When the column exists
+    but some records lack the key, reports each such record.
 
     ## Why is this bad?
     FINETUNE reads exactly two columns, `prompt` and `completion`; a query without them fails, and a record
@@ -35,10 +37,25 @@ class MissingColumn(Rule):
         frame = source.frame
         for field_name in TEXT_FIELDS:
             wanted = source.requested.get(field_name, field_name)
+            if source.columns.get(field_name) is None and wanted in source.ambiguous:
+                positions = source.ambiguous[wanted]
+                yield self.finding(
+                    source.name,
+                    f"the header has '{quote(wanted)}' {len(positions)} times (columns "
+                    f"{', '.join(map(str, positions))}): ambiguous, so it is not read; rename all but one",
+                    field=field_name,
+                    column=quote(wanted),
+                    positions=positions,
+                )
+                continue
             if source.columns.get(field_name) is None:
                 available = quote_values(source.available_columns[:_LISTED])
                 more = len(source.available_columns) - len(available)
                 found = (", ".join(available) or "none") + (f" and {more:,} more" if more > 0 else "")
+                if len(source.available_columns) == 1:
+                    separator = next((s for s in (";", "\t", "|") if s in source.available_columns[0]), None)
+                    if separator is not None:
+                        found += f"; the header looks separated by {separator!r}, and prep reads comma-separated CSV"
                 yield self.finding(
                     source.name,
                     f"no '{quote(wanted)}' column; columns found: {found} (map one with --{field_name}-col)",

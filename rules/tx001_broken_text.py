@@ -3,6 +3,7 @@ from ftfy.badness import is_bad
 
 from prep.dataset import TEXT_FIELDS
 from prep.finding import Severity
+from prep.limits import SCAN_CHARS
 from prep.quoting import quote
 from prep.rule import Rule
 
@@ -61,7 +62,7 @@ class BrokenText(Rule):
                 .filter((pl.col("replacement") > 0) | (pl.col("control") > 0) | pl.col("mojibake").is_not_null())
             )
             for row, value, replacement, control, mojibake in rows.iter_rows():
-                if mojibake is not None and not is_bad(value):
+                if mojibake is not None and not is_bad(value[:SCAN_CHARS]):
                     mojibake = None
                 problems = []
                 if replacement:

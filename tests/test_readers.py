@@ -163,7 +163,7 @@ def test_toy_chat_file(tmp_path):
     "content",
     [
         b"",
-        b"\xff\xfe\x00garbage",
+        b"\xfe\x00garbage",
         b'{"prompt": "a", "completion": "b"',
         b'{"prompt": {"nested": [1, 2]}, "completion": 3.5}\n',
         b"\x00\x01\x02\n\n\n",
@@ -177,12 +177,48 @@ def test_bad_jsonl_never_raises(tmp_path, content):
     assert source.n_records == len([line for line in content.split(b"\n") if line.strip()])
 
 
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"\xff\xfe\x00garbage", "UTF-16 LE"),  # was read as one garbage record, with no hint
+        ('{"prompt": "a", "completion": "b"}\n'.encode("utf-16"), "UTF-16 LE"),
+        ('{"prompt": "a", "completion": "b"}\n'.encode("utf-16-be"), "UTF-16 BE"),
+        ('{"prompt": "a", "completion": "b"}\n'.encode("utf-32"), "UTF-32 LE"),
+        (b"\x00" * 5000, "binary data"),
+    ],
+)
+def test_text_that_is_not_utf8_is_an_input_error_naming_the_encoding(tmp_path, content, named):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=named):
+        read_source(path)
+
+
 # --- the polars fast path for JSONL equals the line-by-line reader ---------------------------------------------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from prep.readers import _frame_from_records, _jsonl_records, _read_jsonl_polars  # noqa: E402
+from prep.readers.jsonl import read_polars, records_of  # noqa: E402
+from prep.readers.records import FrameBuilder, frame_from_records  # noqa: E402
+from prep.readers.stream import Segment  # noqa: E402
+
+
+def _read_jsonl_polars(raw: bytes, cols):
+    """The polars path on a whole file, as a source frame (None when it declines)."""
+    fast = read_polars(raw, cols)
+    if fast is None:
+        return None
+    builder = FrameBuilder(cols)
+    builder.add_frame(*fast)
+    return builder.finish()
+
+
+def _jsonl_records(raw: bytes):
+    return records_of(Segment(1, raw), 1 << 30)
+
+
+_frame_from_records = frame_from_records
 
 COLS = ("prompt", "completion")
 _TEXT = st.lists(
@@ -242,3 +278,136 @@ def test_polars_jsonl_path_takes_clean_files_and_real_data(tmp_path):
                 b'{"prompt": 1, "completion": "b"}\n', b'{"prompt": null, "completion": "b"}\n',
                 b'{"prompt": "a", "prompt": "z", "completion": "b"}\n', b'{"prompt": "\\ud800", "completion": "b"}\n'):
         assert _read_jsonl_polars(raw, COLS) is None, raw
+
+
+# --- hostile input: bounded, located, never an internal error ---------------------------------------------------
+
+import gzip  # noqa: E402
+import os  # noqa: E402
+import threading  # noqa: E402
+import zlib  # noqa: E402
+
+from prep.readers import ReadLimits  # noqa: E402
+
+
+def _in_thread(fn, timeout=10.0):
+    """Run ``fn`` in a thread; (finished, result or exception)."""
+    box = {}
+
+    def target():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001
+            box["result"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive(), box.get("result")
+
+
+def test_only_regular_files_are_read_and_at_once(tmp_path):
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    finished, result = _in_thread(lambda: read_source(fifo))
+    if not finished:  # today's code blocks in open(); let it go before failing
+        with open(fifo, "wb"):
+            pass
+    assert finished, "reading a FIFO blocked"
+    assert isinstance(result, InputError) and "FIFO" in str(result)
+    zero = tmp_path / "zero.jsonl"
+    zero.symlink_to("/dev/zero")
+    finished, result = _in_thread(lambda: read_source(zero), timeout=5)
+    assert finished and isinstance(result, InputError) and "character device" in str(result)
+    (tmp_path / "dir.jsonl").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        read_source(tmp_path / "dir.jsonl")
+    (tmp_path / "dangling.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    with pytest.raises(InputError, match="broken symbolic link"):
+        read_source(tmp_path / "dangling.jsonl")
+
+
+def test_gzip_is_streamed_with_a_bound_and_corruption_is_an_input_error(tmp_path):
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with open(bomb, "wb") as handle:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        for _ in range(64):  # 256 MiB of spaces, 250 KB on disk
+            handle.write(packer.compress(b" " * (4 << 20)))
+        handle.write(packer.flush())
+    with pytest.raises(InputError, match="decompresses to more than 50,000,000 bytes.*gzip bomb"):
+        read_source(bomb, limits=ReadLimits(max_input_bytes=50_000_000))
+    good = gzip.compress(b'{"prompt": "a", "completion": "b"}\n' * 5000)
+    flipped = bytearray(good)
+    flipped[len(flipped) // 2] ^= 0x5A
+    (tmp_path / "flip.jsonl.gz").write_bytes(bytes(flipped))
+    with pytest.raises(InputError, match="(corrupt|truncated) gzip data.*damaged"):
+        read_source(tmp_path / "flip.jsonl.gz")
+    (tmp_path / "cut.jsonl.gz").write_bytes(good[: len(good) // 2])
+    with pytest.raises(InputError, match="truncated gzip data"):
+        read_source(tmp_path / "cut.jsonl.gz")
+
+
+def test_malformed_records_are_located_findings_not_internal_errors(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    lines = [
+        '{"prompt": ' + "[" * 5000 + "]" * 5000 + ', "completion": "x"}',  # nested deeper than Python's parser goes
+        '{"prompt": "a", "completion": "b", "n": ' + "9" * 5000 + "}",  # over Python's int-string limit
+        "\x0c",  # a form feed is not JSON whitespace: a record, unreadable
+        '{"prompt": "c", "completion": "d"}',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source = read_source(path)
+    problems = source.frame.select("line", "problem_code", "problem").rows()
+    assert [p[:2] for p in problems] == [(1, "IO001"), (2, "IO001"), (3, "IO001"), (4, None)]
+    assert "nested too deeply" in problems[0][2] and "too many digits" in problems[1][2]
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" + "[" * 5000 + "]" * 5000 + "]", encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_source(deep)
+
+
+def test_a_record_over_the_limit_is_reported_not_read_and_the_rest_is_read(tmp_path):
+    path = tmp_path / "big.jsonl"
+    big = json.dumps({"prompt": "x" * 3_000_000, "completion": "y"})
+    good = [json.dumps({"prompt": f"p{i}", "completion": "c"}) for i in range(30)]
+    path.write_text("\n".join([good[0], big, *good[1:]]) + "\n", encoding="utf-8")
+    source = read_source(path, limits=ReadLimits(max_record_bytes=1_000_000))
+    assert source.n_records == 31
+    unread = source.problem_rows("IO001").rows()
+    assert unread == [(1, 2, f"line 2: record is {len(big):,} bytes, over max-record-bytes (1,000,000); not read")]
+    assert source.frame["line"].to_list() == list(range(1, 32))
+    for suffix, text in ((".csv", "prompt,completion\n" + "x" * 3_000_000 + ",y\na,b\n"),):
+        other = tmp_path / f"big{suffix}"
+        other.write_text(text, encoding="utf-8")
+        source = read_source(other, limits=ReadLimits(max_record_bytes=1_000_000))
+        assert source.frame.select("line", "problem_code").rows() == [(2, "IO001"), (3, None)]
+
+
+def test_mostly_unreadable_input_is_refused(tmp_path):
+    path = tmp_path / "ones.jsonl.gz"
+    path.write_bytes(gzip.compress(b"1\n" * 200_001))
+    with pytest.raises(InputError, match="are unreadable .IO001.: this is not a file of prompt/completion records"):
+        read_source(path)
+
+
+def test_csv_records_carry_their_lines_and_ambiguous_headers_are_not_guessed(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('prompt,completion\n"two\nlines",b\nc\ne,f\n\n\n"g",""\nh,\n', encoding="utf-8")
+    source = read_source(path)
+    assert source.frame.select("line", "prompt", "completion", "problem_code").rows() == [
+        (2, "two\nlines", "b", None),
+        (4, None, None, "IO001"),  # a missing field: located, not a silent null
+        (5, "e", "f", None),
+        (8, "g", "", None),  # "" is an empty string (SC003) ...
+        (9, "h", None, None),  # ... an empty field is null (SC002)
+    ]
+    dup = tmp_path / "dup.csv"
+    dup.write_text("prompt,completion,prompt\na,b,c\n", encoding="utf-8")
+    source = read_source(dup)
+    assert source.columns["prompt"] is None and source.ambiguous == {"prompt": [1, 3]}
+
+
+def test_parquet_rows_are_their_lines(tmp_path):
+    path = tmp_path / "d.parquet"
+    pl.DataFrame({"prompt": ["a", None, "c"], "completion": ["x", "y", "z"]}).write_parquet(path)
+    assert read_source(path).frame["line"].to_list() == [1, 2, 3]

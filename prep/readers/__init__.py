@@ -1,0 +1,143 @@
+"""Readers: JSONL, JSON (an array of objects), CSV and Parquet, each optionally gzipped, into a
+:class:`~prep.dataset.Source`; one module per format behind the table :data:`FORMATS`.
+
+Column mapping works like a SQL alias: ``prompt_col`` / ``completion_col`` name the columns that hold the prompt
+and the completion. As with unquoted SQL identifiers, a name that matches no column exactly matches the one
+column that differs only in case (``PROMPT`` from a Snowflake export); two such columns are ambiguous, and the
+column counts as missing (SC001 says why).
+
+A record that cannot be parsed keeps its row and is reported with its line (IO001); the rest of the file is still
+read. A file that is missing, not a regular file, unreadable, not UTF-8 text, a gzip bomb or of an unsupported
+kind raises :class:`~prep.errors.InputError`. Invalid UTF-8 bytes inside a record are decoded as U+FFFD so that
+the rest of the record survives; TX001 reports them. Reading is bounded (:class:`ReadLimits`): a record over
+``max_record_bytes`` is reported with its size, never held whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from prep.dataset import Source
+from prep.errors import InputError
+from prep.readers import csv_file, json_array, jsonl, parquet
+from prep.readers.records import from_typed_frame
+from prep.readers.stream import BLOCK, ReadLimits, iter_segments, open_stream, read_all, sniff_text
+
+__all__ = ["FORMATS", "ReadLimits", "detect_kind", "read_source", "source_from_frame"]
+
+
+def _read_jsonl(stream, display, cols, limits):
+    head = stream.read(BLOCK)
+    sniff_text(head, display)
+    return (*jsonl.read(iter_segments(stream, limits.max_record_bytes, head), cols, limits.max_record_bytes), {})
+
+
+def _read_json(stream, display, cols, limits):
+    raw = read_all(stream, display)
+    sniff_text(raw[:4096], display)
+    return (*json_array.read(raw, display, cols, limits.max_record_bytes), {})
+
+
+def _read_csv(stream, display, cols, limits):
+    head = stream.read(BLOCK)
+    sniff_text(head, display)
+    return csv_file.read(iter_segments(stream, limits.max_record_bytes, head), cols, limits.max_record_bytes)
+
+
+def _read_parquet(stream, display, cols, limits):
+    return (*parquet.read(read_all(stream, display), display, cols, limits.max_record_bytes), {})
+
+
+# suffix -> (kind, reader). A reader takes (byte stream, display name, columns, limits) and returns
+# (frame, columns used, columns seen, ambiguous columns). To add a format: one module and one line here.
+FORMATS: dict[str, tuple[str, Callable]] = {
+    ".jsonl": ("jsonl", _read_jsonl),
+    ".ndjson": ("jsonl", _read_jsonl),
+    ".json": ("json", _read_json),
+    ".csv": ("csv", _read_csv),
+    ".parquet": ("parquet", _read_parquet),
+    ".pq": ("parquet", _read_parquet),
+}
+SUFFIXES = tuple(FORMATS)
+
+
+def detect_kind(path: Path) -> str:
+    return _format(path)[0]
+
+
+def _format(path: Path) -> tuple[str, Callable]:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    found = FORMATS.get(suffixes[-1]) if suffixes else None
+    if found is None:
+        expected = ", ".join(dict.fromkeys(FORMATS))
+        raise InputError(
+            f"{path}: unsupported file type '{''.join(path.suffixes) or path.name}' (expected {expected}, "
+            "optionally .gz)"
+        )
+    return found
+
+
+def read_source(
+    path: str | Path,
+    *,
+    prompt_col: str = "prompt",
+    completion_col: str = "completion",
+    role: str = "train",
+    name: str | None = None,
+    limits: ReadLimits | None = None,
+) -> Source:
+    """Read one data file. Raises :class:`InputError` for files that cannot be read at all."""
+    path = Path(path)
+    kind, reader = _format(path)
+    display = name or str(path)
+    limits = limits or ReadLimits()
+    handle, stream = open_stream(path, display, limits)
+    try:
+        frame, columns, available, ambiguous = reader(stream, display, (prompt_col, completion_col), limits)
+        size = stream.total if hasattr(stream, "total") else handle.tell()
+    except OSError as exc:
+        raise InputError(f"{display}: cannot read file: {exc.strerror or exc}") from None
+    except InputError as exc:
+        if str(exc).startswith(f"{display}: "):
+            raise
+        raise InputError(f"{display}: {exc}") from None
+    finally:
+        stream.close()
+        handle.close()
+    return Source(
+        name=display,
+        frame=frame,
+        role=role,
+        kind=kind,
+        columns=columns,
+        size_bytes=size,
+        requested={"prompt": prompt_col, "completion": completion_col},
+        available_columns=available,
+        ambiguous=ambiguous,
+    )
+
+
+def source_from_frame(
+    frame: pl.DataFrame,
+    *,
+    name: str,
+    prompt_col: str = "prompt",
+    completion_col: str = "completion",
+    role: str = "train",
+) -> Source:
+    """A :class:`Source` from an in-memory polars frame (what the Snowpark handlers pass in)."""
+    out, columns, available = from_typed_frame(frame, (prompt_col, completion_col))
+    return Source(
+        name=name,
+        frame=out,
+        role=role,
+        kind="frame",
+        columns=columns,
+        requested={"prompt": prompt_col, "completion": completion_col},
+        available_columns=available,
+    )
