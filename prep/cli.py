@@ -310,8 +310,33 @@ def models(config_file: str | None) -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised by our own SIGINT handler: click turns a KeyboardInterrupt into a blank line and "aborted"."""
+
+
+def _interrupt(signum, frame) -> None:
+    raise _Interrupted()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: runs the CLI and turns every error into one line and exit code 2."""
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _interrupt)
+    try:
+        return _main(argv)
+    except _Interrupted:  # the run's cleanup (stopping worker processes) has run on the way out
+        click.echo("prep: error: interrupted", err=True)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="prep", standalone_mode=False)
     except SystemExit as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -803,7 +804,8 @@ class PendingDetections:
         except ValueError:  # no fork on this platform: one process, on demand
             return
         try:
-            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                             initargs=(os.getpid(),))
             self._futures = [self._pool.submit(_analyze_jobs, detector, batch) for batch in self._batches]
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): on demand
             self.close()
@@ -837,6 +839,25 @@ class PendingDetections:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._futures = []
+
+
+def _worker_init(parent: int) -> None:
+    """In a PII worker, first thing: die with the parent, however it dies (Linux's parent-death signal covers
+    SIGKILL and the OOM killer; elsewhere the worker ends when its pipe to the parent closes), and leave Ctrl-C to
+    the parent, which stops the workers itself and prints one line."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 # Phone runs of the texts of the batch being analysed, scanned at once (text -> (min_digits, runs)).

@@ -1,8 +1,8 @@
 """``--format github``: GitHub Actions workflow annotations, one per finding.
 
 ``::error file=data/train.jsonl,line=12,title=TK001 prompt-over-budget::prompt has 9,210 tokens ...``; errors are
-``error``, warnings ``warning``, info ``notice``. Findings about a whole file point at the file; with no file
-behind a source (a frame), no ``file``.
+``error``, warnings ``warning``, info ``notice``. Findings about a whole file point at its first line (every
+annotation has a line); with no file behind a source (a frame), no ``file``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ def render(result: LintResult) -> str:
         if finding.source in files:
             props.append(f"file={_property(finding.source)}")
             line = line_of(finding, index)
-            if line is not None:
-                props.append(f"line={line}")
+            props.append(f"line={line if line is not None else 1}")  # a whole-file finding points at its top
         props.append(f"title={_property(f'{finding.code} {finding.name}')}")
         where = f"row {finding.row}: " if finding.row is not None else ""
         lines.append(f"::{LEVELS[finding.severity.value]} {','.join(props)}::{_data(where + finding.message)}")
