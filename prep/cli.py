@@ -15,8 +15,14 @@ import click
 from prep import __version__, api, config
 from prep.catalog import load_catalog
 from prep.errors import PrepError
+from prep.quoting import terminal_safe
 from prep.progress import Progress
 from prep.reporters import REPORTERS
+
+
+def _echo(message: str = "", **kwargs) -> None:
+    """click.echo, with anything that could act on the terminal escaped (file names and messages quote the data)."""
+    click.echo(terminal_safe(message), **kwargs)
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...] | None:
@@ -112,7 +118,7 @@ def lint(
         worst = 0
         for one in paths:
             result = api.lint(one, settings=settings)
-            click.echo(REPORTERS[output_format](result), nl=False)
+            _echo(REPORTERS[output_format](result), nl=False)
             worst = max(worst, result.exit_code)
         sys.exit(worst)
     (path,) = paths
@@ -125,7 +131,7 @@ def lint(
         from prep.suppress import write_baseline as write
 
         n = write(write_baseline, result.findings, result.sources)
-        click.echo(f"wrote {write_baseline}: {n:,} findings recorded")
+        _echo(f"wrote {write_baseline}: {n:,} findings recorded")
         sys.exit(0)
     if baseline:
         from prep.suppress import apply_baseline
@@ -141,7 +147,7 @@ def lint(
         if outcome.stale:
             listed = "; ".join(f"{e['code']} {e['source']}:{e['row']}" for e in outcome.stale[:5])
             more = f" and {len(outcome.stale) - 5:,} more" if len(outcome.stale) > 5 else ""
-            click.echo(
+            _echo(
                 f"prep: warning: {len(outcome.stale):,} baseline entries no longer match (fixed, or the row changed): "
                 f"{listed}{more}",
                 err=True,
@@ -155,7 +161,7 @@ def lint(
             Path(html_file).write_text(html.render(result), encoding="utf-8")
         except OSError as exc:
             raise click.UsageError(f"cannot write {html_file}: {exc.strerror or exc}") from None
-    click.echo(REPORTERS[output_format](result), nl=False)
+    _echo(REPORTERS[output_format](result), nl=False)
     sys.exit(result.exit_code)
 
 
@@ -212,21 +218,21 @@ def prepare(
     finally:
         bar.close()
     counts = result.counts
-    click.echo(
+    _echo(
         f"wrote {out_dir}: {counts['train']:,} train, {counts['validation']:,} validation, {counts['excluded']:,} "
         f"excluded, of {counts['input_rows']:,} input rows"
     )
     if counts["excluded_by_reason"]:
-        click.echo("excluded by reason: " + ", ".join(f"{c} {n:,}" for c, n in counts["excluded_by_reason"].items()))
+        _echo("excluded by reason: " + ", ".join(f"{c} {n:,}" for c, n in counts["excluded_by_reason"].items()))
     if counts["redacted_rows"]:
-        click.echo(f"redacted PII in {counts['redacted_rows']:,} rows")
+        _echo(f"redacted PII in {counts['redacted_rows']:,} rows")
     labels = result.manifest["labels"]
     if labels["label_like"]:
-        click.echo("labels (train / validation): " + ", ".join(
+        _echo("labels (train / validation): " + ", ".join(
             f"{label} {n:,}/{labels['validation'].get(label, 0):,}" for label, n in labels["train"].items()
         ))
     for finding in result.manifest["unresolved_errors"]:
-        click.echo(f"prep: warning: not fixable by removing rows: {finding['code']} {finding['message']}", err=True)
+        _echo(f"prep: warning: not fixable by removing rows: {finding['code']} {finding['message']}", err=True)
 
 
 @cli.command()
@@ -261,9 +267,9 @@ def estimate(
     )
     result = estimating.estimate(path, settings=settings)
     if output_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        _echo(json.dumps(result.to_dict(), indent=2))
     else:
-        click.echo(estimating.render(result), nl=False)
+        _echo(estimating.render(result), nl=False)
 
 
 @cli.command()
@@ -279,11 +285,11 @@ def rules(code: str | None) -> None:
         rows = [[r.code, r.name, r.severity.value, (inspect.getdoc(r) or "").splitlines()[0]] for r in known]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
-            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
+            _echo("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
         return
     rule = lookup(code, "prep rules")
-    click.echo(f"{rule.code} {rule.name} (default severity: {rule.severity.value}; rules/{rule.__module__.split('.')[-1]}.py)\n")
-    click.echo(inspect.getdoc(rule))
+    _echo(f"{rule.code} {rule.name} (default severity: {rule.severity.value}; rules/{rule.__module__.split('.')[-1]}.py)\n")
+    _echo(inspect.getdoc(rule))
 
 
 @cli.command()
@@ -307,7 +313,7 @@ def models(config_file: str | None) -> None:
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        _echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
 class _Interrupted(BaseException):
@@ -329,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except _Interrupted:  # the run's cleanup (stopping worker processes) has run on the way out
-        click.echo("prep: error: interrupted", err=True)
+        _echo("prep: error: interrupted", err=True)
         return 2
     finally:
         if previous is not None:
@@ -343,21 +349,21 @@ def _main(argv: Sequence[str] | None) -> int:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         return code
     except click.exceptions.Abort:
-        click.echo("prep: error: aborted", err=True)
+        _echo("prep: error: aborted", err=True)
         return 2
     except click.ClickException as exc:
-        click.echo(f"prep: error: {exc.format_message()}", err=True)
+        _echo(f"prep: error: {exc.format_message()}", err=True)
         return 2
     except PrepError as exc:
-        click.echo(f"prep: error: {exc}", err=True)
+        _echo(f"prep: error: {exc}", err=True)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
-        click.echo("prep: error: interrupted", err=True)
+        _echo("prep: error: interrupted", err=True)
         return 2
     except Exception as exc:  # never a traceback for the user; PREP_DEBUG=1 shows it
         if os.environ.get("PREP_DEBUG"):
             raise
-        click.echo(f"prep: error: internal error: {type(exc).__name__}: {exc} (set PREP_DEBUG=1 for details)", err=True)
+        _echo(f"prep: error: internal error: {type(exc).__name__}: {exc} (set PREP_DEBUG=1 for details)", err=True)
         return 2
     return 0
 

@@ -16,6 +16,7 @@ Masking comes before cutting, so a cut never leaves a recognisable part of a val
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -103,3 +104,14 @@ def quoted_keys(counts: dict[str, int], limit: int = LIMIT) -> dict[str, int]:
             name = f"{shown} #{k}"
         out[name] = counts[key]
     return out
+
+
+# Characters that act on a terminal or reorder text: C0 controls but tab and newline, DEL, C1 controls, zero-width
+# and bidirectional controls, line and paragraph separators, the BOM, interlinear annotation.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character that could act on a terminal written as a ``\\uXXXX`` escape: the last
+    pass over everything prep prints. (In JSON output the escape means the same character.)"""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

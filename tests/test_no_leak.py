@@ -123,3 +123,15 @@ def test_terminal_control_characters_in_data_are_escaped(tmp_path, run_cli):
     assert code == 1
     assert "\x1b" not in out + err and "\x07" not in out + err and "\u202e" not in out + err
     assert "\\x1b]0;owned\\x07\\x1b[31mquestion\\u202e" in out
+
+
+def test_nothing_printed_can_act_on_the_terminal(tmp_path, run_cli):
+    """File names and every message pass through one last escape: no ESC, BEL, C1 or bidi control is printed."""
+    folder = tmp_path / "e\x1b[31mvil\u202e"
+    folder.mkdir()
+    path = write_jsonl(folder / "x.jsonl", [{"prompt": "a", "completion": "b"}])
+    for fmt in ("text", "json", "github", "sarif"):
+        code, out, err = run_cli("lint", path, "--model", "llama3-8b", "--format", fmt)
+        assert code == 0 and not any(ch in out + err for ch in "\x1b\u202e\x07"), fmt
+    code, _, err = run_cli("lint", folder / "missing\x1b]0;t\x07.jsonl", "--model", "llama3-8b")
+    assert code == 2 and "\x1b" not in err and "\\u001b" in err
