@@ -24,6 +24,7 @@ def _git(cwd, *args):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # builds the hook's environment from the package index: minutes, and the network
 def test_try_repo_passes_clean_data_and_fails_broken_data(tmp_path):
     work = tmp_path / "project"
     work.mkdir()
