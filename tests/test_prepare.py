@@ -301,6 +301,7 @@ def _complete_or_absent(out: Path) -> str:
     return "complete"
 
 
+@pytest.mark.slow  # seven prepare runs of 20,000 rows, killed at different moments
 def test_killing_prepare_never_leaves_a_partial_output(tmp_path):
     rng = random.Random(7)
     words = "bill roaming charge phone stolen slow data line account close refund trip".split()

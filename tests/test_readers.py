@@ -411,3 +411,16 @@ def test_parquet_rows_are_their_lines(tmp_path):
     path = tmp_path / "d.parquet"
     pl.DataFrame({"prompt": ["a", None, "c"], "completion": ["x", "y", "z"]}).write_parquet(path)
     assert read_source(path).frame["line"].to_list() == [1, 2, 3]
+
+
+def test_a_key_given_twice_is_ambiguous_not_guessed(tmp_path):
+    jsonl_path = tmp_path / "d.jsonl"
+    jsonl_path.write_text('{"prompt": "a", "prompt": "b", "completion": "c"}\n'
+                          '{"prompt": "x", "completion": "y", "meta": {"prompt": 1, "prompt": 2}}\n', encoding="utf-8")
+    json_path = tmp_path / "d.json"
+    json_path.write_text('[{"prompt": "x", "completion": "y"}, {"completion": "a", "completion": "b", "prompt": "p"}]',
+                         encoding="utf-8")
+    for path, bad in ((jsonl_path, 0), (json_path, 1)):
+        frame = read_source(path).frame
+        assert frame["problem_code"].to_list() == ["IO001" if row == bad else None for row in range(2)], path
+        assert "occurs 2 times in the record: ambiguous" in frame["problem"][bad]

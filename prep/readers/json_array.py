@@ -16,7 +16,7 @@ import polars as pl
 
 from prep.errors import InputError
 from prep.readers import jsonl
-from prep.readers.records import FrameBuilder, json_type
+from prep.readers.records import FrameBuilder, json_type, repeated_key
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
@@ -82,6 +82,8 @@ def read(raw: bytes, display: str, cols: tuple[str, str], limit: int) -> tuple[p
         if end - pos > limit:
             records.append((line, None, f"record {index} is {end - pos:,} characters, over max-record-bytes "
                                         f"({limit:,}); not read (line {line})"))
+        elif (repeated := repeated_key(text[pos:end], obj, cols)) is not None:
+            records.append((line, None, f"record {index}: {repeated} (line {line})"))
         elif not isinstance(obj, dict):
             records.append((line, None, f"record {index}: expected a JSON object, got {json_type(obj)} (line {line})"))
         else:

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from prep.dataset import SCHEMA
-from prep.readers.records import FrameBuilder, Record
+from prep.readers.records import FrameBuilder, Record, repeated_key
 from prep.readers.stream import Segment
 
 BOM = b"\xef\xbb\xbf"
@@ -34,7 +34,7 @@ def oversize(line: int, size: int, limit: int) -> Record:
     return line, None, f"line {line}: record is {size:,} bytes, over max-record-bytes ({limit:,}); not read"
 
 
-def parse_line(number: int, line: bytes) -> Record | None:
+def parse_line(number: int, line: bytes, cols: tuple[str, str] = ("prompt", "completion")) -> Record | None:
     """One JSONL line as a record; None for a blank line."""
     if not line.strip(_JSON_SPACE):
         return None
@@ -43,7 +43,9 @@ def parse_line(number: int, line: bytes) -> Record | None:
     except UnicodeDecodeError:
         text = line.decode("utf-8", errors="replace")  # TX001 reports the U+FFFD
     try:
-        return number, _DECODE(text), None
+        obj = _DECODE(text)
+        repeated = repeated_key(text, obj, cols)
+        return (number, None, f"line {number}: {repeated}") if repeated else (number, obj, None)
     except json.JSONDecodeError as exc:
         hint = ""
         if exc.msg == "Extra data" and "\r" in text:
@@ -60,7 +62,7 @@ def parse_line(number: int, line: bytes) -> Record | None:
         return number, None, f"line {number}: invalid JSON: cannot parse ({type(exc).__name__})"
 
 
-def records_of(segment: Segment, limit: int) -> Iterator[Record]:
+def records_of(segment: Segment, limit: int, cols: tuple[str, str] = ("prompt", "completion")) -> Iterator[Record]:
     """The records of a segment's non-blank lines (blank lines are skipped in C, never one by one)."""
     if segment.data is None:
         yield oversize(segment.first, segment.size, limit)
@@ -70,7 +72,7 @@ def records_of(segment: Segment, limit: int) -> Iterator[Record]:
         if end - start > limit:
             yield oversize(number, end - start, limit)
             continue
-        record = parse_line(number, data[start : end + 1])  # with its newline: the JSON errors name it
+        record = parse_line(number, data[start : end + 1], cols)  # with its newline: the JSON errors name it
         if record is not None:
             yield record
 
@@ -161,7 +163,7 @@ def read(segments: Iterator[Segment], cols: tuple[str, str], limit: int) -> tupl
         if fast is not None:
             builder.add_frame(*fast)
         else:
-            builder.add_records(records_of(segment, limit))
+            builder.add_records(records_of(segment, limit, cols))
         del segment, fast  # one segment in memory at a time
         builder.check_mostly_unreadable()
     return builder.finish()

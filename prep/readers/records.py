@@ -12,6 +12,7 @@ the completion is the assistant text. Any other chat keeps its row and is report
 from __future__ import annotations
 
 import gc
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -73,6 +74,38 @@ def chat_pair(messages: Any) -> tuple[str | None, str | None, str | None]:
     else:
         why = f"has its messages out of order ({' > '.join(roles)})"
     return None, None, f"chat {why}; only single-turn chats (system?, user, assistant) convert to prompt/completion"
+
+
+def _pairs(pairs: list) -> dict:
+    counts: dict = {}
+    for key, _ in pairs:
+        counts[key] = counts.get(key, 0) + 1
+    out = dict(pairs)
+    repeated = {k: n for k, n in counts.items() if n > 1}
+    if repeated:
+        out[_REPEATED] = repeated
+    return out
+
+
+_REPEATED = object()  # the key under which _pairs records repeated keys of an object
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_pairs)
+
+
+def repeated_key(text: str, obj: Any, cols: Sequence[str]) -> str | None:
+    """A problem message when a wanted key occurs more than once in a top-level object (``json`` would keep the
+    last one silently); None otherwise. Checked again with a pairs-keeping decoder only when the raw text names a
+    key twice, which is rare."""
+    if not isinstance(obj, dict) or not any(text.count(json.dumps(c)[:-1]) > 1 for c in cols):
+        return None
+    try:
+        pairs = _PAIRS_DECODER.decode(text) if text.lstrip().startswith("{") else None
+    except (ValueError, RecursionError):
+        return None
+    repeated = pairs.get(_REPEATED, {}) if isinstance(pairs, dict) else {}
+    for key, n in repeated.items():
+        if isinstance(key, str) and any(key.lower() == c.lower() for c in cols):
+            return f"key '{quote(key)}' occurs {n} times in the record: ambiguous (JSON would keep the last), not read"
+    return None
 
 
 def key_of(wanted: str, obj: dict) -> str | None:

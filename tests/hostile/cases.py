@@ -71,6 +71,8 @@ class Planned:
     own_dir: Path | None = None  # special cases live in a directory of their own, cleared before writing
 
     def materialize(self) -> Case:
+        if self.case.skip_reason:  # known in advance (running as root): nothing to write
+            return self.case
         path = self.case.path
         if self.own_dir is not None:
             _clear(self.own_dir)
@@ -557,59 +559,74 @@ def _chats(p: _Plan) -> None:
         rng = _rng(tag)
         out = []
         for i in range(n):
-            turn = [{"role": "user", "content": f"Chat {i}: {_sentence(rng, 8, 20)}?"}, {"role": "assistant", "content": _sentence(rng, 5, 12)}]
+            turn = [
+                {"role": "user", "content": f"Chat {i}: {_sentence(rng, 8, 20)}?"},
+                {"role": "assistant", "content": _sentence(rng, 5, 12)},
+            ]
             out.append(_dump({"messages": ([_SYSTEM] if i % 3 == 0 else []) + turn}))
         return out
 
-    p.add("chat-valid", lambda: _join(valid(10, "chat-valid")), ext=".jsonl", group="chat", expected=10, gz=True)
+    def add(name, make, expected, *, ext=".jsonl", **kw):
+        p.add(name, make, ext=ext, group="chat", expected=expected, **kw)
+
+    add("chat-valid", lambda: _join(valid(10, "chat-valid")), 10, gz=True)
     for label, record in _CHAT_DAMAGE:
         name = f"chat-{label}"
-        p.add(name, lambda record=record, name=name: _join(valid(3, name) + [_dump(record)]), ext=".jsonl", group="chat",
-              expected=4, tags={"control"} if "escape" in label else (), gz=label in ("messages-string", "content-parts", "multi-turn"))
-    p.add("chat-every-malformation", lambda: _join(valid(4, "every") + [_dump(r) for _, r in _CHAT_DAMAGE]), ext=".jsonl",
-          group="chat", expected=4 + len(_CHAT_DAMAGE), tags={"control"}, desc="every chat defect in one file")
-    p.add("chat-duplicate-messages-key", lambda: _join(valid(3, "dupm") + [b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "messages": "x"}']),
-          ext=".jsonl", group="chat", expected=4, hints=[DUPLICATE])
-    p.add("chat-10000-messages", lambda: _join(valid(3, "10k") + [_dump({"messages": [_USER, _ASSISTANT] * 5000})]), ext=".jsonl", group="chat", expected=4)
-    p.add("chat-content-nest-1000", lambda: _join(valid(3, "cn") + [('{"messages": [{"role": "user", "content": %s}, {"role": "assistant", "content": "b"}]}' % _nest_array(1000)).encode()]),
-          ext=".jsonl", group="chat", expected=4)
-    p.add("chat-mixed-with-pairs", lambda: _join(valid(4, "mix") + _good(4, "mix")), ext=".jsonl", group="chat", expected=8)
-    p.add("chat-json-array", lambda: json.dumps([json.loads(line) for line in valid(5, "arr")] + [{"messages": "bad"}]).encode(), ext=".json", group="chat", expected=6)
+        add(name, lambda record=record, name=name: _join(valid(3, name) + [_dump(record)]), 4,
+            tags={"control"} if "escape" in label else (), gz=label in ("messages-string", "content-parts", "multi-turn"))
+    add("chat-every-malformation", lambda: _join(valid(4, "every") + [_dump(r) for _, r in _CHAT_DAMAGE]), 4 + len(_CHAT_DAMAGE),
+        tags={"control"}, desc="every chat defect in one file")
+    twice = b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "messages": "x"}'
+    add("chat-duplicate-messages-key", lambda: _join(valid(3, "dupm") + [twice]), 4, hints=[DUPLICATE])
+    add("chat-10000-messages", lambda: _join(valid(3, "10k") + [_dump({"messages": [_USER, _ASSISTANT] * 5000})]), 4)
+    deep = '{"messages": [{"role": "user", "content": %s}, {"role": "assistant", "content": "b"}]}' % _nest_array(1000)
+    add("chat-content-nest-1000", lambda: _join(valid(3, "cn") + [deep.encode()]), 4)
+    add("chat-mixed-with-pairs", lambda: _join(valid(4, "mix") + _good(4, "mix")), 8)
+    add("chat-json-array", lambda: json.dumps([json.loads(line) for line in valid(5, "arr")] + [{"messages": "bad"}]).encode(), 6, ext=".json")
 
 
 # --- sizes -----------------------------------------------------------------------------------------------------
 
 
 def _sizes(p: _Plan) -> None:
-    goods = lambda tag, n=5: _good(n, tag)  # noqa: E731
+    def add(name, make, expected, *, ext=".jsonl", **kw):
+        p.add(name, make, ext=ext, group="size", expected=expected, **kw)
 
-    p.add("size-prompt-5mb", lambda: _join(goods("s5") + [_big_prompt_line(_words_block("s5", MiB) * 5)]), ext=".jsonl", group="size", expected=6, gz=True)
-    p.add("size-prompt-50mb", lambda: _big_prompt_line(_words_block("s50", MiB) * 50) + b"\n", ext=".jsonl", group="size", expected=1, heavy=True)
-    p.add("size-50mb-then-30-good", lambda: _join([_big_prompt_line(_words_block("s50g", MiB) * 50)] + goods("s50g", 30)), ext=".jsonl", group="size", expected=31, heavy=True)
-    p.add("size-letters-5mb", lambda: _join(goods("l5") + [_big_prompt_line(_letters("l5", 5 * MiB))]), ext=".jsonl", group="size", expected=6, gz=True)
-    p.add("size-letters-50mb", lambda: _join(goods("l50") + [_big_prompt_line(_letters("l50", 50 * MiB))]), ext=".jsonl", group="size", expected=6, heavy=True)
-    p.add("size-emoji-2mb", lambda: _join(goods("e2") + [_big_prompt_line(("\U0001f600" * (2 * MiB // 4)).encode())]), ext=".jsonl", group="size", expected=6)
-    p.add("size-zwj-emoji-2mb", lambda: _join(goods("z2") + [_big_prompt_line(("\U0001f468\u200d\U0001f469\u200d\U0001f467" * (2 * MiB // 18)).encode())]), ext=".jsonl", group="size", expected=6)
-    p.add("size-combining-marks-1mb", lambda: _join(goods("cm1") + [_big_prompt_line(("a" + "\u0301" * (MiB // 2)).encode())]), ext=".jsonl", group="size", expected=6, desc="one grapheme, half a million combining accents")
+    def with_goods(tag: str, body: bytes, n: int = 5) -> bytes:
+        return _join(_good(n, tag) + [_big_prompt_line(body)])
 
     def tiny(n: int) -> bytes:
         return b"".join(b'{"prompt":"q%d","completion":"%s"}\n' % (i, b"yes" if i % 2 else b"no") for i in range(n))
 
-    p.add("size-100k-tiny-records", lambda: tiny(100_000), ext=".jsonl", group="size", expected=100_000)
-    p.add("size-1m-tiny-records", lambda: tiny(1_000_000), ext=".jsonl", group="size", expected=1_000_000, heavy=True)
-    p.add("size-csv-1m-rows", lambda: b"prompt,completion\n" + b"".join(b"q%d,%s\n" % (i, b"yes" if i % 2 else b"no") for i in range(1_000_000)),
-          ext=".csv", group="size", expected=1_000_000, heavy=True)
-    p.add("size-csv-field-5mb", lambda: _csv(["prompt", "completion"], _pairs(5, "c5") + [[_words_block("c5", 5 * MiB).decode(), "x"]]), ext=".csv", group="size", expected=6, gz=True)
-    p.add("size-csv-field-200kb-and-ragged", lambda: _csv(["prompt", "completion"], _pairs(5, "c2") + [["only one field"], [_words_block("c2", 200_000).decode(), "x"]]),
-          ext=".csv", group="size", expected=7, desc="over the csv module's 128 KiB field limit, with a ragged row to force the fallback reader")
-    p.add("size-json-array-5mb-record", lambda: json.dumps(_records(5, "j5") + [{"prompt": _words_block("j5", 5 * MiB).decode(), "completion": "x"}]).encode(),
-          ext=".json", group="size", expected=6)
+    def tiny_csv(n: int) -> bytes:
+        return b"prompt,completion\n" + b"".join(b"q%d,%s\n" % (i, b"yes" if i % 2 else b"no") for i in range(n))
+
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one grapheme of 18 bytes
+    add("size-prompt-5mb", lambda: with_goods("s5", _words_block("s5", MiB) * 5), 6, gz=True)
+    add("size-prompt-50mb", lambda: _big_prompt_line(_words_block("s50", MiB) * 50) + b"\n", 1, heavy=True)
+    add("size-50mb-then-30-good", lambda: _join([_big_prompt_line(_words_block("s50g", MiB) * 50)] + _good(30, "s50g")), 31, heavy=True)
+    add("size-letters-5mb", lambda: with_goods("l5", _letters("l5", 5 * MiB)), 6, gz=True)
+    add("size-letters-50mb", lambda: with_goods("l50", _letters("l50", 50 * MiB)), 6, heavy=True)
+    add("size-emoji-2mb", lambda: with_goods("e2", ("\U0001f600" * (2 * MiB // 4)).encode()), 6)
+    add("size-zwj-emoji-2mb", lambda: with_goods("z2", (family * (2 * MiB // 18)).encode()), 6)
+    add("size-combining-marks-1mb", lambda: with_goods("cm1", ("a" + "\u0301" * (MiB // 2)).encode()), 6,
+        desc="one grapheme, half a million combining accents")
+    add("size-100k-tiny-records", lambda: tiny(100_000), 100_000)
+    add("size-1m-tiny-records", lambda: tiny(1_000_000), 1_000_000, heavy=True)
+    add("size-csv-1m-rows", lambda: tiny_csv(1_000_000), 1_000_000, ext=".csv", heavy=True)
+    header = ["prompt", "completion"]
+    add("size-csv-field-5mb", lambda: _csv(header, _pairs(5, "c5") + [[_words_block("c5", 5 * MiB).decode(), "x"]]), 6, ext=".csv", gz=True)
+    add("size-csv-field-200kb-and-ragged",
+        lambda: _csv(header, _pairs(5, "c2") + [["only one field"], [_words_block("c2", 200_000).decode(), "x"]]), 7, ext=".csv",
+        desc="over the csv module's 128 KiB field limit, with a ragged row to force the fallback reader")
+    add("size-json-array-5mb-record",
+        lambda: json.dumps(_records(5, "j5") + [{"prompt": _words_block("j5", 5 * MiB).decode(), "completion": "x"}]).encode(), 6, ext=".json")
 
     def parquet_big() -> bytes:
         prompts, completions = _texts(5, "p5")
         return _parquet({"prompt": prompts + [_words_block("p5", 5 * MiB).decode()], "completion": completions + ["x"]})
 
-    p.add("size-parquet-5mb-value", parquet_big, ext=".parquet", group="size", expected=6)
+    add("size-parquet-5mb-value", parquet_big, 6, ext=".parquet")
 
 
 # --- control characters and terminal escapes -------------------------------------------------------------------
@@ -626,28 +643,34 @@ _ESCAPES = {
 
 
 def _control(p: _Plan) -> None:
+    def add(name, make, expected, *, ext=".jsonl", tags=(), **kw):
+        p.add(name, make, ext=ext, group="control", expected=expected, tags={"control", *tags}, **kw)
+
+    def keyed(key: str, tag: str) -> bytes:
+        return _jsonl({key: r["prompt"], "completion": r["completion"]} for r in _records(5, tag))
+
+    def odd_row(tag: str, record: dict, copies: int = 1) -> bytes:
+        return _join(_good(5, tag) + [_dump(record)] * copies)
+
     for label, seq in _ESCAPES.items():
-        p.add(f"ctl-{label}-in-prompt", lambda seq=seq, label=label: _join(_good(5, label) + [_dump({"prompt": f"before {seq} after", "completion": f"done {seq}"})]),
-              ext=".jsonl", group="control", expected=6, tags={"control"})
-        p.add(f"ctl-{label}-in-key", lambda seq=seq, label=label: _jsonl({f"{seq}prompt": r["prompt"], "completion": r["completion"]} for r in _records(5, label + "k")),
-              ext=".jsonl", group="control", expected=5, tags={"control"}, gz=label == "sgr",
-              desc="the prompt key is damaged: SC001 names the columns it found")
-        p.add(f"ctl-{label}-in-csv-header", lambda seq=seq, label=label: _csv([f"{seq}prompt", "completion"], _pairs(5, label + "h")),
-              ext=".csv", group="control", expected=5, tags={"control"}, gz=label == "osc-title")
-    p.add("ctl-sgr-labels", lambda: _jsonl(_label_rows("sgrl", [("\x1b[32mPOSITIVE\x1b[0m", 30), ("\x1b[31mNEGATIVE\x1b[0m", 30), ("neutral", 30)])),
-          ext=".jsonl", group="control", expected=90, tags={"control", "labels"}, desc="prepare prints the label distribution")
-    p.add("ctl-bidi-labels", lambda: _jsonl(_label_rows("bidil", [("yes\u202e", 30), ("no\u2066", 30)])), ext=".jsonl", group="control", expected=60, tags={"control", "labels"})
-    p.add("ctl-raw-esc-in-jsonl", lambda: _join(_good(5, "raw") + [b'{"prompt": "raw \x1b[31m escape", "completion": "x"}']), ext=".jsonl", group="control", expected=6, tags={"control"})
-    p.add("ctl-esc-in-truncated-line", lambda: _join(_good(5, "trunc")) + b'{"prompt": "\x1b]0;owned\x07\x1b[2J', ext=".jsonl", group="control", expected=6, tags={"control"})
-    p.add("ctl-nul-in-key", lambda: _jsonl({"pro\x00mpt": r["prompt"], "completion": r["completion"]} for r in _records(5, "nk")), ext=".jsonl", group="control", expected=5, tags={"control"})
-    p.add("ctl-newline-in-csv-header", lambda: _csv(["prompt\nsecond line", "completion"], _pairs(5, "nlh")), ext=".csv", group="control", expected=5, tags={"control"})
-    p.add("ctl-esc-in-csv-value", lambda: _csv(["prompt", "completion"], _pairs(5, "cv") + [["a \x1b[31m b", "c \x1b]0;t\x07"]]), ext=".csv", group="control", expected=6, tags={"control"})
-    p.add("ctl-esc-in-json-array-key", lambda: json.dumps([{"\x1b[31mprompt": r["prompt"], "completion": r["completion"]} for r in _records(5, "ja")]).encode(),
-          ext=".json", group="control", expected=5, tags={"control"})
-    p.add("ctl-esc-long-prompt", lambda: _join(_good(5, "lp") + [_dump({"prompt": "\x1b[31m" + _words_block("lp", 200_000).decode(), "completion": "\x1b[2J"})]),
-          ext=".jsonl", group="control", expected=6, tags={"control"}, desc="over every prompt budget: TK001 may quote it")
-    p.add("ctl-esc-duplicates", lambda: _join(_good(5, "dup") + [_dump({"prompt": "\x1b[31mduplicate\x1b[0m row", "completion": "\x1b]0;x\x07"})] * 3),
-          ext=".jsonl", group="control", expected=8, tags={"control"})
+        add(f"ctl-{label}-in-prompt", lambda seq=seq, label=label: odd_row(label, {"prompt": f"before {seq} after", "completion": f"done {seq}"}), 6)
+        add(f"ctl-{label}-in-key", lambda seq=seq, label=label: keyed(f"{seq}prompt", label + "k"), 5, gz=label == "sgr",
+            desc="the prompt key is damaged: SC001 names the columns it found")
+        add(f"ctl-{label}-in-csv-header", lambda seq=seq, label=label: _csv([f"{seq}prompt", "completion"], _pairs(5, label + "h")), 5,
+            ext=".csv", gz=label == "osc-title")
+    colours = [("\x1b[32mPOSITIVE\x1b[0m", 30), ("\x1b[31mNEGATIVE\x1b[0m", 30), ("neutral", 30)]
+    add("ctl-sgr-labels", lambda: _jsonl(_label_rows("sgrl", colours)), 90, tags={"labels"}, desc="prepare prints the label distribution")
+    add("ctl-bidi-labels", lambda: _jsonl(_label_rows("bidil", [("yes\u202e", 30), ("no\u2066", 30)])), 60, tags={"labels"})
+    add("ctl-raw-esc-in-jsonl", lambda: _join(_good(5, "raw") + [b'{"prompt": "raw \x1b[31m escape", "completion": "x"}']), 6)
+    add("ctl-esc-in-truncated-line", lambda: _join(_good(5, "trunc")) + b'{"prompt": "\x1b]0;owned\x07\x1b[2J', 6)
+    add("ctl-nul-in-key", lambda: keyed("pro\x00mpt", "nk"), 5)
+    add("ctl-newline-in-csv-header", lambda: _csv(["prompt\nsecond line", "completion"], _pairs(5, "nlh")), 5, ext=".csv")
+    add("ctl-esc-in-csv-value", lambda: _csv(["prompt", "completion"], _pairs(5, "cv") + [["a \x1b[31m b", "c \x1b]0;t\x07"]]), 6, ext=".csv")
+    add("ctl-esc-in-json-array-key",
+        lambda: json.dumps([{"\x1b[31mprompt": r["prompt"], "completion": r["completion"]} for r in _records(5, "ja")]).encode(), 5, ext=".json")
+    add("ctl-esc-long-prompt", lambda: odd_row("lp", {"prompt": "\x1b[31m" + _words_block("lp", 200_000).decode(), "completion": "\x1b[2J"}), 6,
+        desc="over every prompt budget: TK001 may quote it")
+    add("ctl-esc-duplicates", lambda: odd_row("dup", {"prompt": "\x1b[31mduplicate\x1b[0m row", "completion": "\x1b]0;x\x07"}, copies=3), 8)
 
     def parquet_names() -> bytes:
         prompts, completions = _texts(5, "pqn")
@@ -657,8 +680,8 @@ def _control(p: _Plan) -> None:
         prompts, completions = _texts(5, "pqv")
         return _parquet({"prompt": prompts + ["\x1b]0;t\x07 \x1b[2J"], "completion": completions + ["\u202eexe.txt"]})
 
-    p.add("ctl-esc-in-parquet-column-name", parquet_names, ext=".parquet", group="control", expected=5, tags={"control"})
-    p.add("ctl-esc-in-parquet-value", parquet_values, ext=".parquet", group="control", expected=6, tags={"control"})
+    add("ctl-esc-in-parquet-column-name", parquet_names, 5, ext=".parquet")
+    add("ctl-esc-in-parquet-value", parquet_values, 6, ext=".parquet")
 
 
 # --- personal data in labels, keys and column names ------------------------------------------------------------
@@ -1184,20 +1207,18 @@ def _fs_cases(p: _Plan) -> None:
 
 # --- the quick subset ------------------------------------------------------------------------------------------
 
-# About 30 cases, one or two per family, for the non-slow run. Several of them fail at the reader, which is fast
-# (well under a second); the rest go through every rule (about 3 to 5 s each, mostly loading presidio). Cases
-# that hang on today's code (the FIFO) stay out, so the quick run stays quick whatever the code does.
+# The non-slow run: about 60 s on two cores. A run through every rule costs 3.5 to 5 s whatever the input (most
+# of it loading presidio and spaCy for PI001), a run stopped by the reader about 1 s, so this is a dozen full runs,
+# one per family of defect, and eight inputs a correct reader refuses at once (on code that hangs or balloons on
+# them they cost up to the limits, which is the point).
 QUICK = {
-    "jsonl-valid", "jsonl-truncated-last-line", "jsonl-utf16le-bom", "jsonl-lone-surrogate-escapes", "jsonl-cr-only-endings",
-    "jsonl-empty-0-bytes", "val-int-5000-digits-prompt", "val-nest-1000-array-prompt", "val-nest-100000-array-line",
-    "val-duplicate-key-prompt", "chat-every-malformation", "ctl-sgr-in-key", "ctl-sgr-labels", "pii-email-labels-jsonl",
-    "pii-headerless-csv", "csv-ragged-missing-field", "csv-duplicate-header-prompt", "csv-quoted-newline-then-ragged",
-    "json-nest-100000", "json-trailing-comma", "pq-prompt-struct", "pq-corrupt-footer", "pq-not-parquet-jsonl",
-    "gz-corrupt-flipped-byte", "gz-truncated-half", "gz-concatenated-members", "fs-directory-jsonl", "fs-symlink-dev-zero",
-    "fs-dangling-symlink", "fs-name-escape", "fs-unsupported-txt",
+    # full runs (each costs 3-5 s, most of it loading the PII engine)
+    "val-duplicate-key-prompt", "csv-duplicate-header-prompt", "pii-email-labels-jsonl",
+    # refused by the reader (about 1 s each)
+    "jsonl-utf16le-bom", "json-nest-100000", "gz-corrupt-flipped-byte", "fs-symlink-dev-zero", "fs-fifo-jsonl",
 }
-# Of those, the ones whose prepare run belongs in the quick run too (prepare repeats lint's work).
-QUICK_PREPARE = {"jsonl-truncated-last-line", "pii-email-labels-jsonl", "ctl-sgr-labels", "csv-ragged-missing-field"}
+# Of those, the ones whose prepare runs (with --pii keep for PII cases) are quick too: prepare repeats lint's work.
+QUICK_PREPARE = {"pii-email-labels-jsonl"}
 
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -96,11 +96,21 @@ class Outcome:
         return data
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """``text`` with every character a terminal would act on written as an escape: reports about output that
+    echoed control bytes must not echo them again."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def problems(outcome: Outcome) -> list[str]:
-    """Every invariant the run broke, one readable line each; empty for a good run (and for a skipped case)."""
+    """Every invariant the run broke, one readable line each (terminal-safe); empty for a good run (and for a
+    skipped case)."""
     if outcome.skipped:
         return []
-    out = []
+    out: list[str] = []
     if outcome.killed == "memory":
         out.append(f"killed: the session's memory passed {outcome.memory_limit_mb} MB")
     elif outcome.killed == "timeout":
@@ -129,14 +139,14 @@ def problems(outcome: Outcome) -> list[str]:
         out.append(f"raw PII in the output: {outcome.pii_leaks}")
     if outcome.missing_expected:
         out.append(f"expected hint missing (a silent guess?): {outcome.missing_expected}")
-    return out
+    return [safe(line) for line in out]
 
 
 def describe(outcome: Outcome) -> str:
     """The problems and the tail of the output, for an assertion message."""
     found = problems(outcome)
     head = f"{outcome.case} [{outcome.command}]: exit {outcome.exit_code}, {outcome.wall_s:.1f} s, {outcome.peak_rss_mb:.0f} MB"
-    tail = lambda data: data[-1500:].decode("utf-8", "backslashreplace")  # noqa: E731
+    tail = lambda data: safe(data[-1500:].decode("utf-8", "backslashreplace"))  # noqa: E731
     return "\n".join([head, *(f"  - {p}" for p in found), "stdout (end):", tail(outcome.stdout), "stderr (end):", tail(outcome.stderr)])
 
 
@@ -230,7 +240,7 @@ def _find_pii(paths: Sequence[Path], values: Sequence[str]) -> list[str]:
     for value in values:
         needle = value.lower().encode()
         pattern = re.compile(re.escape(needle))
-        if any(_search_file(path, pattern, overlap=len(needle)) for path in paths if path.is_file()):
+        if any(_search_file(path, pattern, overlap=len(needle), lower=True) for path in paths if path.is_file()):
             leaks.append(value)
     return leaks
 
