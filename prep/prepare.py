@@ -47,6 +47,7 @@ from prep.config import Settings
 from prep.dataset import TEXT_FIELDS, Source
 from prep.errors import ConfigError, InputError, PrepError
 from prep.finding import Finding, Severity
+from prep.limits import SCAN_CHARS
 from prep.quoting import quoted_keys
 
 PII_POLICIES = ("drop", "redact", "keep")
@@ -482,9 +483,12 @@ class Prepared:
         return [r for r in self.rows if r.reasons]
 
     def excluded_records(self) -> list[dict[str, Any]]:
+        """One record per excluded row. A text over :data:`prep.limits.SCAN_CHARS` characters is written up to
+        there (its length beside it): PII detection read no further, so nothing unchecked is written out."""
         roles = [s["role"] for s in self.manifest["lint_sources"]]
-        return [
-            {
+        out = []
+        for r in self.excluded:
+            record: dict[str, Any] = {
                 "source": roles[r.source],
                 "row": r.row,
                 "line": r.line,
@@ -494,8 +498,14 @@ class Prepared:
                 "completion": r.completion,
                 **({"redacted": True} if r.redactions else {}),
             }
-            for r in self.excluded
-        ]
+            for name in TEXT_FIELDS:
+                text = record[name]
+                if text is not None and len(text) > SCAN_CHARS:
+                    record[name] = text[:SCAN_CHARS]
+                    record[f"{name}_chars"] = len(text)
+                    record["cut"] = True
+            out.append(record)
+        return out
 
 
 def prepare_data(

@@ -331,3 +331,16 @@ def test_killing_prepare_never_leaves_a_partial_output(tmp_path):
         f".out{k}" for k in range(7)
     }
     assert "absent" in outcomes  # the kills did land mid-run
+
+
+def test_excluded_long_texts_are_written_only_as_far_as_they_were_checked(tmp_path):
+    from prep.limits import SCAN_CHARS
+
+    tail = " reach me at ann.lee@example.com"
+    records = [{"prompt": f"ticket w{i}x w{i}y", "completion": "ok"} for i in range(10)]
+    records.append({"prompt": "log " * (SCAN_CHARS // 4 + 10) + tail, "completion": "ok"})
+    manifest = _prepare(records, tmp_path / "out")
+    assert manifest["counts"]["excluded_by_reason"] == {"TK001": 1}
+    (excluded,) = _read(tmp_path / "out" / "excluded.jsonl")
+    assert excluded["cut"] and len(excluded["prompt"]) == SCAN_CHARS and "ann.lee" not in excluded["prompt"]
+    assert excluded["prompt_chars"] == len(records[-1]["prompt"])
