@@ -35,6 +35,7 @@ import polars as pl
 
 from prep.errors import DependencyError
 from prep.limits import SCAN_CHARS
+from prep.runtime import in_snowflake, worker_processes
 
 LANGUAGE = "en"
 
@@ -774,8 +775,8 @@ class Detector:
             names = np.array(self.entities, dtype=object)
             parts.append((index, [(value, tuple(names[matrix[i]])) for i, value in zip(index, values)]))
         jobs = [job for _, part in parts for job in part]
-        # PREP_PROCESSES=1 keeps it to one process (stored procedures may not create processes)
-        workers = processes or int(os.environ.get("PREP_PROCESSES") or min(2, os.cpu_count() or 1))
+        # one process inside Snowflake (no process creation there), whatever the caller asks
+        workers = 1 if in_snowflake() else (processes or worker_processes())
         pending = PendingDetections(self, parts, jobs)
         if workers > 1 and len(jobs) >= PARALLEL_MIN_TEXTS:
             pending.start(workers)

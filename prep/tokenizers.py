@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from prep.errors import ConfigError, DependencyError
+from prep.runtime import import_directory
 
 __all__ = ["FAMILIES", "TOKEN_BOUNDS", "Tokenizer", "count_tokens_family", "get_tokenizer", "max_tokens", "thread_count"]
 
@@ -204,7 +205,7 @@ def _bundled_file(family: str) -> tuple[bytes, str] | None:
     import os
     import sys
 
-    for folder in (os.environ.get("PREP_TOKENIZER_DIR"), getattr(sys, "_xoptions", {}).get("snowflake_import_directory")):
+    for folder in (os.environ.get("PREP_TOKENIZER_DIR"), import_directory()):
         if folder:
             path = os.path.join(folder, BUNDLED_FILES[family])
             if os.path.isfile(path):

@@ -2,62 +2,129 @@
 
 from __future__ import annotations
 
-import functools
-import os
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
 from prep.config import Settings, settings_from_table
-from procs.sql import ProcError, check_source
+from procs.sql import ProcError, as_options, check_source, subquery
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def one_process(handler: _F) -> _F:
-    """Run ``handler`` with PII detection in this process (``PREP_PROCESSES=1`` unless set): Snowflake's Python
-    runtime allows no process creation. The variable is restored afterwards, so importing or calling a handler
-    elsewhere (tests, a local session) changes nothing for later runs."""
-
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        before = os.environ.get("PREP_PROCESSES")
-        os.environ.setdefault("PREP_PROCESSES", "1")
-        try:
-            return handler(*args, **kwargs)
-        finally:
-            if before is None:
-                os.environ.pop("PREP_PROCESSES", None)
-
-    return wrapper  # type: ignore[return-value]
-
-# Options the handlers read themselves; every other key is a prep setting (select, ignore, epochs, margin,
-# prompt-col, completion-col, rules, labels, severity, catalog), validated as in prep.toml.
-HANDLER_KEYS = {"registry_schema", "validation_fraction", "seed", "pii", "duplicates", "errors", "force", "max_epochs"}
+# The options each procedure reads itself; lint and prepare also take every prep setting (select, ignore, epochs,
+# margin, prompt-col, completion-col, rules, labels, severity, catalog), validated as in prep.toml. A key meant for
+# another procedure is refused with that procedure's name, never ignored.
+PROCEDURE_OPTIONS: dict[str, frozenset[str]] = {
+    "PREP_LINT": frozenset({"registry_schema"}),
+    "PREP_PREPARE": frozenset({"registry_schema", "validation_fraction", "seed", "pii", "duplicates", "errors"}),
+    "PREP_FINETUNE": frozenset({"registry_schema", "max_epochs", "force"}),
+    "PREP_JOB_STATUS": frozenset({"registry_schema"}),
+    "PREP_JOB_CANCEL": frozenset({"registry_schema"}),
+    "PREP_JOBS_LIST": frozenset({"registry_schema"}),
+}
+_TAKES_SETTINGS = {"PREP_LINT", "PREP_PREPARE"}
 
 
-def settings_for(options: dict[str, Any], base_model: str) -> Settings:
+def _check_keys(options: dict[str, Any], procedure: str) -> None:
+    own = PROCEDURE_OPTIONS[procedure]
+    for key in options:
+        if key in own:
+            continue
+        elsewhere = [name for name, keys in PROCEDURE_OPTIONS.items() if key in keys]
+        if elsewhere:
+            raise ProcError(f"option '{key}' is an option of {' and '.join(elsewhere)}, not of {procedure}")
+        if procedure not in _TAKES_SETTINGS:
+            from prep.catalog import did_you_mean
+
+            raise ProcError(
+                f"unknown option '{key}'{did_you_mean(key, sorted(own))}; {procedure} takes: {', '.join(sorted(own))}"
+            )
+
+
+def procedure_options(options: Any, procedure: str) -> dict[str, Any]:
+    """``options`` as a dict, checked against what ``procedure`` takes."""
+    options = as_options(options)
+    _check_keys(options, procedure)
+    return options
+
+
+def job_options(options: Any, procedure: str) -> dict[str, Any]:
+    return procedure_options(options, procedure)
+
+
+def settings_for(options: dict[str, Any], base_model: str, procedure: str = "PREP_LINT") -> Settings:
     if not isinstance(base_model, str) or not base_model:
         raise ProcError("base_model must be a model name such as 'llama3.1-8b'")
-    table = {k: v for k, v in options.items() if k not in HANDLER_KEYS}
+    _check_keys(options, procedure)
+    table = {k: v for k, v in options.items() if k not in PROCEDURE_OPTIONS[procedure]}
     table["model"] = [base_model]
     return settings_from_table(table, "options")
 
 
-def read_source(session, source: str) -> tuple[pl.DataFrame, str]:
-    """The rows of ``source`` (table, view or single SELECT) as a frame, and the SQL that read them."""
+def _unquote(column: str) -> str:
+    return column[1:-1].replace('""', '"') if len(column) > 1 and column[0] == column[-1] == '"' else column
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class SourceQuery:
+    """A checked source: the SQL that reads it, its columns, and the prompt and completion columns the settings
+    map (None when missing), with whether each is a text column."""
+
+    query: str
+    columns: tuple[str, ...]
+    prompt: str | None
+    completion: str | None
+    text: tuple[bool, bool]
+
+    @property
+    def mapped(self) -> bool:
+        return self.prompt is not None and self.completion is not None
+
+    def row_hash(self) -> str:
+        """SQL: the SHA-256 of a row's prompt and completion (a NULL distinct from any text)."""
+        parts = [f"COALESCE(TO_VARCHAR(SRC.{quote_identifier(c)}), CHR(30))" for c in (self.prompt, self.completion)]
+        return f"SHA2({parts[0]} || CHR(31) || {parts[1]}, 256)"
+
+    def ordered(self) -> str:
+        """SQL: every column of the source, rows in the order of their content hash, so that the same rows get
+        the same indices whatever order the warehouse scans them in."""
+        order = f" ORDER BY {self.row_hash()}" if self.mapped else ""
+        return f"SELECT * FROM {subquery(self.query)}{order}"
+
+
+def describe_source(session, source: str, settings: Settings) -> SourceQuery:
+    """Check ``source`` (:func:`procs.sql.check_source`) and find its columns (a ``LIMIT 0`` query)."""
+    from prep.readers.records import resolve_column
+
     query = check_source(source)
-    result = session.sql(query)
+    schema = session.sql(f"SELECT * FROM {subquery(query)} LIMIT 0").schema
+    names = tuple(_unquote(field.name) for field in schema.fields)
+    text_columns = {_unquote(f.name) for f in schema.fields if type(f.datatype).__name__ == "StringType"}
+    prompt = resolve_column(settings.prompt_col, names)
+    completion = resolve_column(settings.completion_col, names)
+    return SourceQuery(query, names, prompt, completion, (prompt in text_columns, completion in text_columns))
+
+
+def read_frame(session, sql: str, params: list | None = None) -> pl.DataFrame:
+    """The result of ``sql`` as a polars frame (column names unquoted)."""
+    result = session.sql(sql, params=params or [])
     rows = result.collect()
-    columns = [c.strip('"') for c in result.columns]
+    columns = [_unquote(c) for c in result.columns]
     data = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
     try:
-        frame = pl.DataFrame(data, strict=False)
+        return pl.DataFrame(data, strict=False)
     except (TypeError, ValueError, pl.exceptions.PolarsError):
-        frame = pl.DataFrame({k: [None if v is None else str(v) for v in vs] for k, vs in data.items()})
-    return frame, query
+        return pl.DataFrame({k: [None if v is None else str(v) for v in vs] for k, vs in data.items()})
+
+
+def read_source(session, source: str, settings: Settings) -> tuple[pl.DataFrame, SourceQuery]:
+    """The rows of ``source`` (table, view or single SELECT), in content-hash order, as a frame."""
+    described = describe_source(session, source, settings)
+    return read_frame(session, described.ordered()), described
 
 
 def new_run_id() -> str:

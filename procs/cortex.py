@@ -1,7 +1,9 @@
 """The one place that calls Cortex fine-tuning: the adapter a successor service (Cortex Training) can replace.
 
-``CortexClient`` runs ``SNOWFLAKE.CORTEX.FINETUNE`` with bound parameters only. Tests use a double with the same
-methods that records the SQL and values it was given (tests/test_procs.py).
+``CortexClient`` runs ``SNOWFLAKE.CORTEX.FINETUNE`` in the documented form (literal arguments, options as a JSON
+string). Tests run it over a double of the session that checks every call against the documented signatures and
+records it (tests/cortex_double.py). A successor service (Cortex Training) is a second class with the same four
+methods and its own ``backend`` name.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ FINAL_STATUSES = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 class FineTuneClient(Protocol):
+    backend: str
+
     def create(self, model_name: str, base_model: str, training_query: str, validation_query: str | None,
                options: dict[str, Any]) -> str: ...
 
@@ -35,31 +39,40 @@ def _json(value: Any) -> Any:
     return value
 
 
-class CortexClient:
-    """SNOWFLAKE.CORTEX.FINETUNE through a Snowpark session."""
+def literal(value: str | None) -> str:
+    """A Snowflake string literal (or NULL): backslashes and quotes escaped, so any text stays one literal."""
+    if value is None:
+        return "NULL"
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("a FINETUNE argument must be text without NUL characters")
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
-    CREATE = "SELECT SNOWFLAKE.CORTEX.FINETUNE('CREATE', ?, ?, ?, ?, PARSE_JSON(?))"
-    DESCRIBE = "SELECT SNOWFLAKE.CORTEX.FINETUNE('DESCRIBE', ?)"
-    CANCEL = "SELECT SNOWFLAKE.CORTEX.FINETUNE('CANCEL', ?)"
-    SHOW = "SELECT SNOWFLAKE.CORTEX.FINETUNE('SHOW')"
+
+class CortexClient:
+    """SNOWFLAKE.CORTEX.FINETUNE through a Snowpark session, in the documented form: every argument a literal
+    (the reference shows literals, and Snowflake's own Python client renders them; whether FINETUNE takes bound
+    parameters is not documented), options a string holding a JSON object, NULL for no validation query."""
+
+    backend = "cortex-finetune"  # PREP_JOBS.BACKEND: Cortex Fine-tuning is announced for deprecation in Q1 2027
 
     def __init__(self, session) -> None:
         self.session = session
 
-    def _one(self, sql: str, params: list[Any] | None = None) -> Any:
-        return self.session.sql(sql, params=params or []).collect()[0][0]
+    def _call(self, *args: str | None) -> Any:
+        sql = f"SELECT SNOWFLAKE.CORTEX.FINETUNE({', '.join(literal(a) for a in args)})"
+        return self.session.sql(sql).collect()[0][0]
 
     def create(self, model_name, base_model, training_query, validation_query, options):
-        return str(self._one(self.CREATE, [model_name, base_model, training_query, validation_query, json.dumps(options)]))
+        return str(self._call("CREATE", model_name, base_model, training_query, validation_query, json.dumps(options)))
 
     def describe(self, job_id):
-        return parse_describe(_json(self._one(self.DESCRIBE, [job_id])))
+        return parse_describe(_json(self._call("DESCRIBE", job_id)))
 
     def cancel(self, job_id):
-        return str(self._one(self.CANCEL, [job_id]))
+        return str(self._call("CANCEL", job_id))
 
     def show(self):
-        value = _json(self._one(self.SHOW))
+        value = _json(self._call("SHOW"))
         return [j for j in value if isinstance(j, dict)] if isinstance(value, list) else []
 
 

@@ -9,17 +9,16 @@ from snowflake.snowpark import (
 )
 
 import prep
-from procs.common import new_run_id, one_process, read_source, settings_for
+from procs.common import new_run_id, read_source, settings_for
 from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, registry
 
 
-@one_process
 def run(session: Session, source: str, base_model: str, options: dict) -> dict:
     """Lint ``source`` against ``base_model``; write its findings to PREP_FINDINGS and a summary to PREP_RUNS
     (created if missing); return the summary with its run id."""
     options = as_options(options)
-    settings = settings_for(options, base_model)
-    frame, _ = read_source(session, source)
+    settings = settings_for(options, base_model, "PREP_LINT")
+    frame, _ = read_source(session, source, settings)
     result = prep.lint(prep.load(frame, settings, name=source), settings=settings)
     run_id = new_run_id()
     findings_table = registry(session, options, FINDINGS)

@@ -1,16 +1,24 @@
-"""``CALL PREP_PREPARE(source, dataset, base_model, options)``: snapshot, split, and the three views.
+"""``CALL PREP_PREPARE(source, dataset, base_model, options)``: an immutable snapshot, its split, and its views.
 
-The rows are read once and snapshotted into ``<dataset>_ROWS`` with each row's content hash (``SHA2``), split
-(train, validation, excluded), exclusion reasons and run id; the views ``<dataset>_TRAIN`` and
-``<dataset>_VALIDATION`` (exactly ``prompt, completion``) and ``<dataset>_EXCLUDED`` (with the reasons) read the
-snapshot, so what was linted is what trains even if the source changes later. The split, exclusions and
-redaction are ``prep prepare``'s (:func:`prep.prepare.prepare_data`); options: ``validation_fraction``,
-``seed``, ``pii``, ``duplicates``, ``errors``, and any prep setting.
+Each run builds its own snapshot on the server, ``<dataset>_ROWS_<run>``, with ``CREATE TABLE ... AS SELECT`` from
+the source: every row with its index, its content hash (``SHA2``) and its prompt and completion, the index being
+the row's rank by that hash, so the same rows get the same indices (and the same split) whatever order the
+warehouse scans them in. prep reads the snapshot back, lints and splits it as ``prep prepare`` does
+(:func:`prep.prepare.prepare_data`), and writes only its decisions: the split and exclusion reasons of the rows that
+are not plain training rows, and the redacted text of rows with PII, which replaces the raw text in the snapshot.
+The run's views read only its snapshot and never change:
+
+- ``<dataset>_TRAIN_<run>`` and ``<dataset>_VALIDATION_<run>``: exactly ``prompt, completion``;
+- ``<dataset>_EXCLUDED_<run>``: every row left out, with its index and reasons.
+
+``<dataset>_TRAIN`` / ``_VALIDATION`` / ``_EXCLUDED`` point at the latest run's views, for people; a fine-tuning job
+trains on the run's own views, whose fingerprint (:func:`fingerprint_sql`, independent of row order) PREP_FINETUNE
+recomputes before it starts. Options: ``validation_fraction``, ``seed``, ``pii``, ``duplicates``, ``errors``,
+``registry_schema``, and any prep setting.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import polars as pl
@@ -20,19 +28,47 @@ from snowflake.snowpark import (
 
 import prep
 from prep.prepare import PrepareOptions, prepare_data
-from procs.common import new_run_id, one_process, read_source, settings_for
-from procs.sql import RUNS, Name, ProcError, as_options, dumps, insert_rows, registry
+from prep.quoting import quote_values
+from procs.common import SourceQuery, describe_source, new_run_id, quote_identifier, read_frame, settings_for
+from procs.sql import RUNS, Name, ProcError, as_options, dumps, insert_rows, registry, subquery
 
-SNAPSHOT_COLUMNS = "ROW_HASH VARCHAR, ROW_INDEX NUMBER, PROMPT VARCHAR, COMPLETION VARCHAR, SPLIT VARCHAR, REASONS VARCHAR, RUN_ID VARCHAR"
+SPLITS = ("train", "validation", "excluded")
 
 
-def views(dataset: Name) -> dict[str, Name]:
+def run_views(dataset: Name, run_id: str) -> dict[str, Name]:
+    """The objects of one prepare run (per-run names: a later run never changes them)."""
+    tag = run_id.upper()
     return {
-        "rows": dataset.with_suffix("_ROWS"),
-        "train": dataset.with_suffix("_TRAIN"),
-        "validation": dataset.with_suffix("_VALIDATION"),
-        "excluded": dataset.with_suffix("_EXCLUDED"),
+        "rows": dataset.with_suffix(f"_ROWS_{tag}"),
+        "decisions": dataset.with_suffix(f"_DECISIONS_{tag}"),
+        "train": dataset.with_suffix(f"_TRAIN_{tag}"),
+        "validation": dataset.with_suffix(f"_VALIDATION_{tag}"),
+        "excluded": dataset.with_suffix(f"_EXCLUDED_{tag}"),
     }
+
+
+def latest_views(dataset: Name) -> dict[str, Name]:
+    return {split: dataset.with_suffix(f"_{split.upper()}") for split in SPLITS}
+
+
+def fingerprint_sql(train: Name, validation: Name) -> str:
+    """SQL giving one SHA-256 over the rows of the two views, independent of their order: rows are hashed with
+    their split, grouped by the hash's first characters, each group's sorted hashes hashed, and the groups' hashes
+    hashed in order (two levels, so that no LISTAGG holds more than a 4,096th of the rows)."""
+    rows = " UNION ALL ".join(
+        f"SELECT '{tag}' || SHA2(COALESCE(PROMPT, CHR(30)) || CHR(31) || COALESCE(COMPLETION, CHR(30)), 256) AS H "
+        f"FROM {view.sql}"
+        for tag, view in (("T", train), ("V", validation))
+    )
+    groups = (
+        f"SELECT SUBSTR(H, 1, 4) AS P, SHA2(LISTAGG(H, ',') WITHIN GROUP (ORDER BY H), 256) AS G "
+        f"FROM ({rows}) AS HASHED GROUP BY SUBSTR(H, 1, 4)"
+    )
+    return f"SELECT SHA2(COALESCE(LISTAGG(P || G, ',') WITHIN GROUP (ORDER BY P), ''), 256) FROM ({groups}) AS GROUPS"
+
+
+def fingerprint(session, train: Name, validation: Name) -> str:
+    return str(session.sql(fingerprint_sql(train, validation)).collect()[0][0])
 
 
 def _options(options: dict[str, Any]) -> PrepareOptions:
@@ -48,59 +84,104 @@ def _options(options: dict[str, Any]) -> PrepareOptions:
         raise ProcError(f"options: {exc}") from None
 
 
-@one_process
-def run(session: Session, source: str, dataset: str, base_model: str, options: dict) -> dict:
-    options = as_options(options)
-    settings = settings_for(options, base_model)
-    prepare_options = _options(options)
-    names = views(Name.parse(dataset, "dataset").qualified(session))
-    frame, _ = read_source(session, source)
-    prepared = prepare_data(prep.load(frame, settings, name=source), settings=settings, options=prepare_options)
-    run_id = new_run_id()
-
-    # the outputs, linted again: finetune refuses a dataset whose train or validation still has errors
-    train = [(r.prompt, r.completion) for r in prepared.train]
-    validation = [(r.prompt, r.completion) for r in prepared.validation]
-
-    def frame_of(pairs):
-        return pl.DataFrame(
-            {"prompt": [p for p, _ in pairs], "completion": [c for _, c in pairs]},
-            schema={"prompt": pl.String, "completion": pl.String},
+def _snapshot(session, source: SourceQuery, table: Name) -> None:
+    """The run's snapshot, built by the server from the user's own query."""
+    if not source.mapped:
+        wanted = [c for c, found in (("prompt", source.prompt), ("completion", source.completion)) if found is None]
+        listed = ", ".join(quote_values(source.columns[:20])) or "none"
+        raise ProcError(
+            f"source has no {' and no '.join(repr(w) for w in wanted)} column; columns: {listed} (map them with the "
+            "options prompt-col / completion-col, or alias them in the SELECT)"
         )
+    # rows with one hash have one content, so the order among them changes nothing
+    session.sql(
+        f"CREATE TABLE {table.sql} AS SELECT ROW_NUMBER() OVER (ORDER BY ROW_HASH) - 1 AS ROW_INDEX, ROW_HASH, PROMPT, "
+        "COMPLETION, CAST('train' AS VARCHAR) AS SPLIT, CAST(NULL AS VARCHAR) AS REASONS "
+        f"FROM (SELECT {source.row_hash()} AS ROW_HASH, SRC.{quote_identifier(source.prompt)} AS PROMPT, "
+        f"SRC.{quote_identifier(source.completion)} AS COMPLETION FROM {subquery(source.query)}) AS HASHED"
+    ).collect()
 
-    relint = prep.lint(
-        prep.load(frame_of(train), settings, name="train"),
-        validation=prep.load(frame_of(validation), settings, role="validation", name="validation") if validation else None,
-        settings=settings,
-    )
-    output_errors: dict[str, int] = {}
-    for f in relint.findings:
-        if f.severity.value == "error":
-            output_errors[f.code] = output_errors.get(f.code, 0) + 1
 
-    # the snapshot
+def _write_decisions(session, names: dict[str, Name], prepared, text: tuple[bool, bool]) -> None:
+    """Split and reasons of every row that is not a plain training row, and the redacted text of rows with PII,
+    into the snapshot (through a decisions table: bound values, a few rows per hundred)."""
     records = []
     for r in prepared.rows:
         split = r.split if not r.reasons and r.split else "excluded"
-        digest = hashlib.sha256(f"{r.prompt or ''}\x1f{r.completion or ''}".encode("utf-8", "surrogatepass")).hexdigest()
-        records.append((digest, r.row, r.prompt, r.completion, split, dumps(sorted(r.reasons)), run_id))
-    fingerprint = hashlib.sha256("".join(f"{row}:{split}:{h}\n" for h, row, _, _, split, _, _ in records).encode()).hexdigest()
-    session.sql(f"CREATE OR REPLACE TABLE {names['rows'].sql} ({SNAPSHOT_COLUMNS})").collect()
-    insert_rows(session, names["rows"], ["ROW_HASH", "ROW_INDEX", "PROMPT", "COMPLETION", "SPLIT", "REASONS", "RUN_ID"], records)
-    # the content hash, as Snowflake computes it (matches the digest above for the same text)
+        redacted = bool(r.redactions)
+        if split == "train" and not redacted:
+            continue
+        records.append((r.row, split, dumps(sorted(r.reasons)) if r.reasons else None,
+                        r.prompt if redacted else None, r.completion if redacted else None))
+    decisions = names["decisions"]
     session.sql(
-        f"UPDATE {names['rows'].sql} SET ROW_HASH = SHA2(COALESCE(PROMPT, '') || CHR(31) || COALESCE(COMPLETION, ''), 256)"
+        f"CREATE TABLE {decisions.sql} (ROW_INDEX NUMBER, SPLIT VARCHAR, REASONS VARCHAR, PROMPT VARCHAR, "
+        "COMPLETION VARCHAR)"
     ).collect()
-    snapshot = names["rows"].sql
+    insert_rows(session, decisions, ["ROW_INDEX", "SPLIT", "REASONS", "PROMPT", "COMPLETION"], records)
+    rows = names["rows"].sql
+    texts = [f"{column} = COALESCE(D.{column}, {rows}.{column})"
+             for column, is_text in (("PROMPT", text[0]), ("COMPLETION", text[1])) if is_text]
+    if records:
+        session.sql(
+            f"UPDATE {rows} SET SPLIT = D.SPLIT, REASONS = D.REASONS{''.join(', ' + t for t in texts)} "
+            f"FROM {decisions.sql} AS D WHERE {rows}.ROW_INDEX = D.ROW_INDEX"
+        ).collect()
+    session.sql(f"DROP TABLE IF EXISTS {decisions.sql}").collect()
+
+
+def _create_views(session, names: dict[str, Name], latest: dict[str, Name]) -> None:
+    rows = names["rows"].sql
     for split in ("train", "validation"):
         session.sql(
-            f"CREATE OR REPLACE VIEW {names[split].sql} AS SELECT PROMPT AS PROMPT, COMPLETION AS COMPLETION "
-            f"FROM {snapshot} WHERE SPLIT = '{split}'"
+            f"CREATE VIEW {names[split].sql} AS SELECT TO_VARCHAR(PROMPT) AS PROMPT, TO_VARCHAR(COMPLETION) AS "
+            f"COMPLETION FROM {rows} WHERE SPLIT = '{split}'"
         ).collect()
     session.sql(
-        f"CREATE OR REPLACE VIEW {names['excluded'].sql} AS SELECT ROW_INDEX, PROMPT, COMPLETION, REASONS "
-        f"FROM {snapshot} WHERE SPLIT = 'excluded'"
+        f"CREATE VIEW {names['excluded'].sql} AS SELECT ROW_INDEX, TO_VARCHAR(PROMPT) AS PROMPT, TO_VARCHAR(COMPLETION) "
+        f"AS COMPLETION, REASONS FROM {rows} WHERE SPLIT = 'excluded'"
     ).collect()
+    for split in SPLITS:
+        session.sql(f"CREATE OR REPLACE VIEW {latest[split].sql} AS SELECT * FROM {names[split].sql}").collect()
+
+
+def _output_errors(prepared, settings) -> tuple[dict[str, int], Any]:
+    """The outputs linted again: PREP_FINETUNE refuses a run whose train or validation data still has errors."""
+
+    def frame_of(rows):
+        return pl.DataFrame({"prompt": [r.prompt for r in rows], "completion": [r.completion for r in rows]},
+                            schema={"prompt": pl.String, "completion": pl.String})
+
+    validation = prepared.validation
+    relint = prep.lint(
+        prep.load(frame_of(prepared.train), settings, name="train"),
+        validation=prep.load(frame_of(validation), settings, role="validation", name="validation") if validation else None,
+        settings=settings,
+    )
+    errors: dict[str, int] = {}
+    for f in relint.findings:
+        if f.severity.value == "error":
+            errors[f.code] = errors.get(f.code, 0) + 1
+    return errors, relint
+
+
+def run(session: Session, source: str, dataset: str, base_model: str, options: dict) -> dict:
+    options = as_options(options)
+    settings = settings_for(options, base_model, "PREP_PREPARE")
+    prepare_options = _options(options)
+    dataset_name = Name.parse(dataset, "dataset").qualified(session)
+    described = describe_source(session, source, settings)
+    run_id = new_run_id()
+    names = run_views(dataset_name, run_id)
+
+    _snapshot(session, described, names["rows"])
+    frame = read_frame(session, f"SELECT PROMPT, COMPLETION FROM {names['rows'].sql} ORDER BY ROW_INDEX")
+    settings = settings.with_overrides(prompt_col="PROMPT", completion_col="COMPLETION")  # the snapshot's columns
+    prepared = prepare_data(prep.load(frame, settings, name=source), settings=settings, options=prepare_options)
+    output_errors, relint = _output_errors(prepared, settings)
+    _write_decisions(session, names, prepared, described.text)
+    latest = latest_views(dataset_name)
+    _create_views(session, names, latest)
 
     fit = next((f.to_dict() for f in relint.fits if f.model.name == base_model), None)
     counts = prepared.manifest["counts"]
@@ -108,8 +189,8 @@ def run(session: Session, source: str, dataset: str, base_model: str, options: d
         "run_id": run_id,
         "kind": "prepare",
         "source": source,
-        "dataset": names["rows"].parts[-1][: -len("_ROWS")],
-        "dataset_qualified": ".".join(names["rows"].parts)[: -len("_ROWS")],
+        "dataset": dataset_name.last,
+        "dataset_key": dataset_name.sql,
         "base_model": base_model,
         "source_rows": counts["input_rows"],
         "train": counts["train"],
@@ -120,16 +201,17 @@ def run(session: Session, source: str, dataset: str, base_model: str, options: d
         "labels": prepared.manifest["labels"],
         "output_errors": output_errors,
         "unresolved_errors": prepared.manifest["unresolved_errors"],
-        "fingerprint": fingerprint,
+        "fingerprint": fingerprint(session, names["train"], names["validation"]),
         "fit": fit,
-        "views": {k: list(v.parts) for k, v in names.items()},
+        "snapshot": list(names["rows"].parts),
+        "views": {split: list(names[split].parts) for split in SPLITS},
+        "latest_views": {split: list(latest[split].parts) for split in SPLITS},
         "lint": prepared.manifest["lint"]["by_code"],
     }
-    runs_table = registry(session, options, RUNS)
     insert_rows(
         session,
-        runs_table,
+        registry(session, options, RUNS),
         ["RUN_ID", "KIND", "SOURCE", "DATASET", "BASE_MODEL", "OPTIONS", "SUMMARY"],
-        [(run_id, "prepare", source, summary["dataset_qualified"], base_model, dumps(options), dumps(summary))],
+        [(run_id, "prepare", source, dataset_name.sql, base_model, dumps(options), dumps(summary))],
     )
     return summary

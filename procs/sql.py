@@ -78,9 +78,23 @@ class Name:
         return Name((*prefix, *self.parts))
 
 
+# What a source may not hold: anything that turns a string into SQL or an object name (IDENTIFIER, TABLE(...)),
+# a table function, a stage, and system functions (SYSTEM$..., some of which act on the account).
+_REFUSED_NODES = {
+    "DynamicIdentifier": "IDENTIFIER(...), which turns a string into an object name",
+    "TableFromRows": "TABLE(...), a table function",
+    "Lateral": "LATERAL, a table function",
+    "Explode": "FLATTEN, a table function",
+    "Unnest": "a table function",
+}
+_REFUSED_FUNCTIONS = ("SYSTEM$", "RESULT_SCAN", "IDENTIFIER", "TABLE", "GENERATOR", "FLATTEN", "SPLIT_TO_TABLE")
+
+
 def check_source(source: str) -> str:
-    """The SQL that reads ``source``: a table or view name, or exactly one SELECT statement (checked with sqlglot's
-    Snowflake dialect and re-generated from its parse, so what runs is what was checked)."""
+    """The SQL that reads ``source``: ``SELECT * FROM`` a validated table or view name, or the user's own text when
+    it is exactly one plain SELECT over tables and views (checked with sqlglot's Snowflake dialect; what runs is
+    the text as written, wrapped as a subquery by the caller, never a re-generation that depends on sqlglot's
+    version). Everything else is refused with the reason."""
     if not isinstance(source, str) or not source.strip():
         raise ProcError("source must be a table or view name, or a SELECT statement")
     try:
@@ -92,17 +106,38 @@ def check_source(source: str) -> str:
 
     try:
         statements = [s for s in sqlglot.parse(source, read="snowflake") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise ProcError(f"source is neither an object name nor a valid SELECT: {str(exc).splitlines()[0]}") from None
+    except sqlglot.errors.SqlglotError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ProcError(f"source is neither an object name nor a valid SELECT: {first[:200]}") from None
     if len(statements) != 1:
         raise ProcError(f"source must be a single SELECT statement, got {len(statements)} statements")
     (statement,) = statements
     if not isinstance(statement, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
         raise ProcError(f"source must be a SELECT statement, got {statement.key.upper()}")
     forbidden = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Command, exp.Alter)
-    if any(isinstance(node, forbidden) for node in statement.walk()):
-        raise ProcError("source must be a plain SELECT (no data or schema changes inside it)")
-    return statement.sql(dialect="snowflake")
+    for node in statement.walk():
+        if isinstance(node, forbidden):
+            raise ProcError("source must be a plain SELECT (no data or schema changes inside it)")
+        why = _REFUSED_NODES.get(type(node).__name__)
+        if why is None and isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            why = _REFUSED_NODES.get(type(node.this).__name__) or (
+                "a table reference that is not a table or view name (a stage, a variable or a function)"
+            )
+        if why is None and isinstance(node, (exp.Anonymous, exp.Func)):
+            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()
+            if name.startswith(_REFUSED_FUNCTIONS):
+                why = f"{name}(...)"
+        if why is not None:
+            raise ProcError(f"source may read only tables and views; it uses {why}")
+    text = source.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    return text
+
+
+def subquery(query: str) -> str:
+    """``query`` as a subquery; the newlines keep a trailing ``--`` comment from swallowing the parenthesis."""
+    return f"(\n{query}\n) AS SRC"
 
 
 def as_options(options: Any) -> dict[str, Any]:
@@ -136,7 +171,8 @@ DDL = {
     "FIELD VARCHAR, MESSAGE VARCHAR, DATA VARCHAR",
     JOBS: "JOB_ID VARCHAR, MODEL_NAME VARCHAR, FINAL_MODEL VARCHAR, BASE_MODEL VARCHAR, DATASET VARCHAR, "
     "DATASET_FINGERPRINT VARCHAR, RUN_ID VARCHAR, OPTIONS VARCHAR, FORCED BOOLEAN, STATUS VARCHAR, "
-    "LAST_DESCRIBE VARCHAR, CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP(), UPDATED_ON TIMESTAMP_NTZ",
+    "LAST_DESCRIBE VARCHAR, CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP(), UPDATED_ON TIMESTAMP_NTZ, "
+    "BACKEND VARCHAR",
 }
 
 
@@ -144,8 +180,18 @@ def registry(session, options: dict[str, Any], table: str) -> Name:
     """The registry table ``table`` in ``options["registry_schema"]`` (default: the current schema), created if
     missing."""
     schema = options.get("registry_schema")
-    base = Name.parse(schema, "registry_schema").qualified(session) if schema else None
-    name = Name((*base.parts, table)) if base else Name((table,)).qualified(session)
+    if schema:
+        base = Name.parse(schema, "registry_schema")
+        if len(base.parts) == 3:
+            raise ProcError(f"registry_schema {schema!r} must name a schema (schema or database.schema)")
+        if len(base.parts) == 1:  # a schema of the current database
+            database = session.sql("SELECT CURRENT_DATABASE()").collect()[0][0]
+            if not database:
+                raise ProcError("no current database: USE DATABASE first, or give registry_schema as database.schema")
+            base = Name((database, *base.parts))
+        name = Name((*base.parts, table))
+    else:
+        name = Name((table,)).qualified(session)
     session.sql(f"CREATE TABLE IF NOT EXISTS {name.sql} ({DDL[table]})").collect()
     return name
 

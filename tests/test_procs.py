@@ -1,8 +1,8 @@
 """The stored-procedure handlers against a real Snowpark session on a fakesnow server (no Snowflake here).
 
 Cortex does not exist in fakesnow: the handlers reach it through ``procs.cortex.client``, replaced here by the real
-``CortexClient`` over a recording session that keeps the exact SQL and bound values and answers with payloads
-shaped like the facts file's.
+``CortexClient`` over :class:`tests.cortex_double.CortexDouble`, which checks every call against FINETUNE's
+documented signatures, records it, and answers with payloads shaped like the facts file's.
 """
 
 from __future__ import annotations
@@ -23,52 +23,10 @@ from snowflake.snowpark import Session  # noqa: E402
 
 from procs import cortex, finetune, jobs, lint, prepare  # noqa: E402
 from procs.sql import Name, ProcError, check_source  # noqa: E402
+from tests.cortex_double import CortexDouble  # noqa: E402
 
 logging.getLogger("uvicorn").setLevel(logging.WARNING)
 logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-
-DESCRIBE = {  # the fields cortex-facts.md lists, plus one the service might add
-    "id": "ft_0001",
-    "status": "SUCCESS",
-    "progress": 1.0,
-    "base_model": "llama3-8b",
-    "created_on": 1730000000000,
-    "finished_on": 1730003600000,
-    "model": "DB.S.SUPPORT_MODEL_1",
-    "training_data": "SELECT ...",
-    "validation_data": "SELECT ...",
-    "trained_tokens": 123456,
-    "training_result": {"validation_loss": 0.5, "training_loss": 0.4},
-    "options": {"max_epochs": 2},
-    "a_new_field": {"anything": True},
-}
-
-
-class Recorder:
-    """A session for CortexClient that records (sql, params) and answers like FINETUNE would."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, list]] = []
-        self.describe = dict(DESCRIBE)
-
-    def sql(self, query: str, params=None):
-        self.calls.append((query, list(params or [])))
-        if "'CREATE'" in query:
-            value = "ft_0001"
-        elif "'DESCRIBE'" in query:
-            value = json.dumps(self.describe)
-        elif "'CANCEL'" in query:
-            value = f"Canceled Cortex Fine-tuning job: {params[0]}"
-        else:
-            value = json.dumps([{"id": "ft_0001", "status": "IN_PROGRESS", "base_model": "llama3-8b"},
-                                {"id": "ft_other", "status": "SUCCESS", "base_model": "mistral-7b"}])
-
-        class Result:
-            def collect(self_inner):
-                return [(value,)]
-
-        return Result()
-
 
 @pytest.fixture(scope="module")
 def server():
@@ -90,9 +48,9 @@ def session(server, monkeypatch):
     """A fresh schema per test, and Cortex replaced by the recorder."""
     server.sql(f"CREATE SCHEMA PREPDB.T{next(_schemas)}").collect()
     server.sql(f"USE SCHEMA PREPDB.T{next(_schemas) - 1}").collect()
-    recorder = Recorder()
-    monkeypatch.setattr(cortex, "client", lambda _session: cortex.CortexClient(recorder))
-    server.recorder = recorder
+    double = CortexDouble()
+    monkeypatch.setattr(cortex, "client", lambda _session: cortex.CortexClient(double))
+    server.recorder = double
     return server
 
 
@@ -120,55 +78,58 @@ def test_scenario_prepare_views_finetune_status(session):
     assert result["excluded_by_reason"] == {"DU001": 2, "PI001": 1, "TK001": 1}
     assert result["output_errors"] == {}
 
-    train = session.sql("SELECT * FROM SUPPORT_TRAIN").collect()
-    validation = session.sql("SELECT * FROM SUPPORT_VALIDATION").collect()
-    excluded = session.sql("SELECT ROW_INDEX, REASONS, PROMPT FROM SUPPORT_EXCLUDED ORDER BY ROW_INDEX").collect()
-    assert [c.upper() for c in session.table("SUPPORT_TRAIN").columns] == ["PROMPT", "COMPLETION"]
-    assert [c.upper() for c in session.table("SUPPORT_VALIDATION").columns] == ["PROMPT", "COMPLETION"]
+    views = {split: Name(tuple(parts)).sql for split, parts in result["views"].items()}
+    train = session.sql(f"SELECT * FROM {views['train']}").collect()
+    validation = session.sql(f"SELECT * FROM {views['validation']}").collect()
+    excluded = session.sql(f"SELECT ROW_INDEX, REASONS, PROMPT FROM {views['excluded']} ORDER BY ROW_INDEX").collect()
+    for split in ("train", "validation"):
+        assert [c.upper() for c in session.sql(f"SELECT * FROM {views[split]}").columns] == ["PROMPT", "COMPLETION"]
     assert (len(train), len(validation), len(excluded)) == (result["train"], result["validation"], result["excluded"])
-    reasons = {row: json.loads(r) for row, r, _ in excluded}
-    assert sorted(reasons) == [21, 22, 23, 24] and reasons[21] == reasons[22] == ["DU001"]
-    assert reasons[23] == ["PI001"] and reasons[24] == ["TK001"]
+    assert len(session.sql("SELECT * FROM SUPPORT_TRAIN").collect()) == result["train"]  # the latest run's views
+    reasons = [json.loads(r) for _, r, _ in excluded]
+    assert sorted(code for r in reasons for code in r) == ["DU001", "DU001", "PI001", "TK001"]
     pii = next(p for _, r, p in excluded if "PI001" in r)
-    assert "ann.lee" not in pii and "[EMAIL_ADDRESS]" in pii  # PII is not copied into the snapshot
-    hashes = session.sql("SELECT ROW_HASH, SHA2(PROMPT || CHR(31) || COMPLETION, 256) FROM SUPPORT_ROWS").collect()
-    assert all(a == b for a, b in hashes) and len(hashes) == n
+    assert "ann.lee" not in pii and "[EMAIL_ADDRESS]" in pii  # PII is redacted in the snapshot too
+    snapshot = Name(tuple(result["snapshot"])).sql
+    hashes = session.sql(
+        f"SELECT ROW_HASH, SHA2(COALESCE(TO_VARCHAR(PROMPT), CHR(30)) || CHR(31) || COALESCE(TO_VARCHAR(COMPLETION), "
+        f"CHR(30)), 256), SPLIT FROM {snapshot}"
+    ).collect()
+    assert len(hashes) == n and sum(a == b for a, b, _ in hashes) == n - 1  # all but the redacted row, as read
     # the snapshot keeps what was linted even when the source changes
     session.sql("DELETE FROM TICKETS").collect()
-    assert len(session.sql("SELECT * FROM SUPPORT_TRAIN").collect()) == result["train"]
+    assert len(session.sql(f"SELECT * FROM {views['train']}").collect()) == result["train"]
 
     job = finetune.run(session, "SUPPORT", "SUPPORT_MODEL", "llama3-8b", {"max_epochs": 2})
-    sql, params = session.recorder.calls[-1]
-    assert sql == cortex.CortexClient.CREATE
-    assert params == [
-        "SUPPORT_MODEL",
-        "llama3-8b",
-        'SELECT PROMPT AS PROMPT, COMPLETION AS COMPLETION FROM "PREPDB"."' + result["views"]["train"][1] + '"."SUPPORT_TRAIN"',
-        'SELECT PROMPT AS PROMPT, COMPLETION AS COMPLETION FROM "PREPDB"."' + result["views"]["train"][1] + '"."SUPPORT_VALIDATION"',
-        '{"max_epochs": 2}',
-    ]
+    command, args = session.recorder.calls[-1]
+    assert command == "CREATE"
+    assert args == ["SUPPORT_MODEL", "llama3-8b", f"SELECT PROMPT, COMPLETION FROM {views['train']}",
+                    f"SELECT PROMPT, COMPLETION FROM {views['validation']}", '{"max_epochs": 2}']
     assert job["job_id"] == "ft_0001" and job["dataset_fingerprint"] == result["fingerprint"] and not job["forced"]
-    stored = session.sql("SELECT JOB_ID, MODEL_NAME, BASE_MODEL, RUN_ID, STATUS FROM PREP_JOBS").collect()
-    assert [tuple(r) for r in stored] == [("ft_0001", "SUPPORT_MODEL", "llama3-8b", result["run_id"], "PENDING")]
+    stored = session.sql("SELECT JOB_ID, MODEL_NAME, BASE_MODEL, RUN_ID, STATUS, BACKEND FROM PREP_JOBS").collect()
+    assert [tuple(r) for r in stored] == [("ft_0001", "SUPPORT_MODEL", "llama3-8b", result["run_id"], "PENDING",
+                                           "cortex-finetune")]
 
-    state = jobs.status(session, "ft_0001")
-    assert session.recorder.calls[-1] == (cortex.CortexClient.DESCRIBE, ["ft_0001"])
+    state = jobs.status(session, "ft_0001", {})
+    assert session.recorder.calls[-1] == ("DESCRIBE", ["ft_0001"])
     assert state["status"] == "SUCCESS" and state["final"] and state["model"] == "DB.S.SUPPORT_MODEL_1"
     assert state["extra"] == {"a_new_field": {"anything": True}}
     row = session.sql("SELECT STATUS, FINAL_MODEL FROM PREP_JOBS WHERE JOB_ID = ?", params=["ft_0001"]).collect()[0]
     assert tuple(row) == ("SUCCESS", "DB.S.SUPPORT_MODEL_1")
 
-    listed = jobs.list(session)
+    listed = jobs.list(session, {})
     assert [j["job_id"] for j in listed["jobs"]] == ["ft_0001"] and listed["jobs"][0]["status"] == "IN_PROGRESS"
     assert listed["not_in_registry"][0]["job_id"] == "ft_other"
-    cancelled = jobs.cancel(session, "ft_0001")
+    cancelled = jobs.cancel(session, "ft_0001", {})
     assert cancelled["message"] == "Canceled Cortex Fine-tuning job: ft_0001"
 
 
 def test_unknown_describe_status_is_kept_not_fatal(session):
     seed_tickets(session)
+    prepare.run(session, "TICKETS", "SUPPORT", "llama3-8b", {})
+    finetune.run(session, "SUPPORT", "M", "llama3-8b", {})
     session.recorder.describe = {"id": "ft_0001", "status": "QUEUED_FOR_GPU", "progress": "n/a"}
-    state = jobs.status(session, "ft_0001")
+    state = jobs.status(session, "ft_0001", {})
     assert state["status"] == "QUEUED_FOR_GPU" and not state["known_status"] and state["progress"] is None
 
 
@@ -178,7 +139,7 @@ def test_finetune_refuses_data_with_errors_unless_forced(session):
     assert result["output_errors"] == {"TK001": 1}
     with pytest.raises(ProcError, match=r"has error findings in its train or validation data \(TK001 1\)"):
         finetune.run(session, "KEEPERR", "M1", "llama3-8b", {})
-    assert not [c for c in session.recorder.calls if "'CREATE'" in c[0]]
+    assert not [c for c in session.recorder.calls if c[0] == "CREATE"]
     with pytest.raises(ProcError, match="rows over llama3-8b's token budgets would be truncated"):
         finetune.run(session, "KEEPERR", "M1", "llama3-8b", {"force": True})  # forcing errors does not fix the fit
     with pytest.raises(ProcError, match="was prepared for llama3-8b, not mistral-7b"):
@@ -212,25 +173,32 @@ def test_lint_writes_findings_and_a_run(session):
     assert [tuple(r) for r in run] == [("lint", "TICKETS", "llama3-8b")]
 
 
-def test_handlers_keep_pii_in_one_process_and_restore_the_environment(session, monkeypatch):
-    """Snowflake allows no new processes: while a handler runs, PII detection gets one; afterwards the variable is
-    as it was, so importing or calling the handlers elsewhere leaves later runs alone."""
+def test_inside_snowflake_pii_detection_never_creates_a_process(monkeypatch):
+    """Finding 7: prep itself detects Snowflake's runtime (sys._xoptions["snowflake_import_directory"]) and never
+    forks there, however it is called and whatever PREP_PROCESSES says."""
+    import sys
+    from concurrent import futures
+
+    import polars as pl
+
+    import prep
     import prep.pii
 
-    seed_tickets(session)
-    monkeypatch.delenv("PREP_PROCESSES", raising=False)
-    seen = []
-    real = prep.pii.Detector.detect_many
+    def refuse(*args, **kwargs):
+        raise AssertionError("a process pool was created inside Snowflake")
 
-    def spy(self, columns, processes=None):
-        seen.append(os.environ.get("PREP_PROCESSES"))
-        return real(self, columns, processes)
+    texts = pl.Series([f"call 415-555-{i:04d} or mail a{i}@example.org" for i in range(400)])
+    monkeypatch.setenv("PREP_PROCESSES", "2")
+    monkeypatch.setattr(prep.pii, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(futures, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(sys, "_xoptions", {**sys._xoptions, "snowflake_import_directory": "/tmp/imports/"})
+    from prep.quoting import default_detector
 
-    monkeypatch.setattr(prep.pii.Detector, "detect_many", spy)
-    lint.run(session, "TICKETS", "llama3-8b", {"select": ["PI"]})
-    prepare.run(session, "TICKETS", "ONEPROC", "llama3-8b", {"errors": "keep", "labels": {"mode": "off"}})
-    assert seen and set(seen) == {"1"}
-    assert "PREP_PROCESSES" not in os.environ
+    found = default_detector().detect(texts, processes=2)
+    assert len(found) == 400
+    result = prep.lint(pl.DataFrame({"prompt": texts, "completion": ["ok"] * 400}), models=["llama3-8b"],
+                       settings=prep.Settings(select=("PI001",)))
+    assert len(result.findings) == 400
 
 
 # --- injection ------------------------------------------------------------------------------------------------
@@ -312,3 +280,172 @@ def test_registry_tables_hold_no_raw_pii(session):
     assert leak not in findings and leak not in runs
     excluded = dump("LEAKY_EXCLUDED")
     assert card not in excluded and "[CREDIT_CARD]" in excluded
+
+
+# --- the issue's findings, one test each (3, 4, 6, 10, 11, 12; the deploy ones are in tests/test_deploy.py) -----
+
+
+def test_job_procedures_take_the_registry_schema_and_refuse_unknown_jobs(session):
+    """Finding 3: a job recorded in X.Y.PREP_JOBS is found through options.registry_schema, and a job id the
+    registry does not hold is a clear error, never an UPDATE that matches nothing."""
+    seed_tickets(session)
+    current = session.sql("SELECT CURRENT_SCHEMA()").collect()[0][0]
+    session.sql("CREATE SCHEMA IF NOT EXISTS PREPDB.REG").collect()
+    session.sql(f"USE SCHEMA PREPDB.{current}").collect()  # CREATE SCHEMA made REG the current one
+    registry = {"registry_schema": "PREPDB.REG"}
+    prepare.run(session, "TICKETS", "SUPPORT", "llama3-8b", registry)
+    finetune.run(session, "SUPPORT", "M1", "llama3-8b", registry)
+    assert session.sql("SELECT JOB_ID FROM PREPDB.REG.PREP_JOBS").collect()[0][0] == "ft_0001"
+    with pytest.raises(ProcError, match="job 'ft_0001' is not in .*PREP_JOBS"):
+        jobs.status(session, "ft_0001", {})  # the current schema's registry does not hold it
+    assert jobs.status(session, "ft_0001", registry)["status"] == "SUCCESS"
+    assert session.sql("SELECT STATUS FROM PREPDB.REG.PREP_JOBS").collect()[0][0] == "SUCCESS"
+    assert [j["job_id"] for j in jobs.list(session, registry)["jobs"]] == ["ft_0001"]
+    with pytest.raises(ProcError, match="job 'ft_nope' is not in"):
+        jobs.cancel(session, "ft_nope", registry)
+    assert not [c for c in session.recorder.calls if c[0] == "CANCEL"]
+    assert jobs.cancel(session, "ft_0001", registry)["message"].endswith("ft_0001")
+
+
+def _fingerprint_of(session, result) -> str:
+    return prepare.fingerprint(session, *(Name(tuple(result["views"][s])) for s in ("train", "validation")))
+
+
+def test_each_prepare_run_has_its_own_snapshot_and_a_job_trains_on_it(session):
+    """Finding 4: a later prepare of the same dataset never changes the views an earlier job trains on, the
+    fingerprint does not depend on row order, and FINETUNE refuses views that changed, naming both values."""
+    seed_tickets(session)
+    first = prepare.run(session, "TICKETS", "SUPPORT", "llama3-8b", {})
+    job = finetune.run(session, "SUPPORT", "M1", "llama3-8b", {})
+    train_view = Name(tuple(first["views"]["train"])).sql
+    before = session.sql(f"SELECT PROMPT, COMPLETION FROM {train_view} ORDER BY PROMPT").collect()
+    session.sql("INSERT INTO TICKETS VALUES ('a brand new ticket about my router, added later', 'Slow data speed', 99)").collect()
+    second = prepare.run(session, "TICKETS", "SUPPORT", "llama3-8b", {})
+    assert second["run_id"] != first["run_id"] and second["source_rows"] == first["source_rows"] + 1
+    assert session.sql(f"SELECT PROMPT, COMPLETION FROM {train_view} ORDER BY PROMPT").collect() == before
+    assert _fingerprint_of(session, first) == first["fingerprint"] == job["dataset_fingerprint"]
+    assert second["fingerprint"] != first["fingerprint"]
+
+    # the same rows in another order: the same snapshot indices, split and fingerprint
+    session.sql("CREATE TABLE TICKETS_REVERSED AS SELECT * FROM TICKETS ORDER BY TICKET_ID DESC").collect()
+    again = prepare.run(session, "TICKETS_REVERSED", "REVERSED", "llama3-8b", {})
+    assert again["fingerprint"] == second["fingerprint"]
+
+    # someone changes the snapshot behind the job's back: FINETUNE refuses, naming both fingerprints
+    snapshot = Name(tuple(second["snapshot"])).sql
+    session.sql(f"UPDATE {snapshot} SET COMPLETION = 'tampered' WHERE SPLIT = 'train' AND ROW_INDEX = "
+                f"(SELECT MIN(ROW_INDEX) FROM {snapshot} WHERE SPLIT = 'train')").collect()
+    with pytest.raises(ProcError, match=f"fingerprint {second['fingerprint']} then, [0-9a-f]{{64}} now"):
+        finetune.run(session, "SUPPORT", "M2", "llama3-8b", {})
+
+
+class _Spy:
+    """A session that records the SQL it is given."""
+
+    def __init__(self, session) -> None:
+        self.session, self.queries = session, []
+
+    def sql(self, query, params=None):
+        self.queries.append(query)
+        return self.session.sql(query, params=params)
+
+
+def test_the_source_runs_as_the_user_wrote_it(session):
+    """Finding 6: what runs is the user's own text, wrapped as a subquery, not sqlglot's re-generation of it."""
+    seed_tickets(session)
+    source = ("select PROMPT as prompt, COMPLETION as completion from TICKETS\nwhere TICKET_ID < 20  -- recent "
+              "tickets only;")
+    spy = _Spy(session)
+    summary = lint.run(spy, source, "llama3-8b", {"select": ["SC", "IO"]})
+    assert summary["rows"] == 20
+    text = source.rstrip(";")
+    reading = [q for q in spy.queries if "TICKETS" in q and "PREP_" not in q]
+    assert reading and all(f"(\n{text}\n) AS SRC" in q for q in reading)
+    assert check_source("SELECT v:prompt::string AS prompt FROM t SAMPLE (10)") == (
+        "SELECT v:prompt::string AS prompt FROM t SAMPLE (10)")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "SELECT * FROM IDENTIFIER('CANARY; DROP TABLE CANARY')",
+        "SELECT * FROM IDENTIFIER('CANARY')",
+        "SELECT * FROM TABLE(RESULT_SCAN(LAST_QUERY_ID()))",
+        "SELECT * FROM TABLE('CANARY')",
+        "SELECT * FROM CANARY, LATERAL FLATTEN(input => PARSE_JSON('[1]'))",
+        "SELECT * FROM @PREP_STAGE",
+        "SELECT SYSTEM$CANCEL_ALL_QUERIES(1) AS prompt, 'x' AS completion",
+        'TICKETS"; DROP TABLE CANARY; --',
+        "SELECT * FROM TICKETS WHERE '",
+    ],
+)
+def test_sources_that_turn_strings_into_sql_or_names_are_refused(session, source):
+    """Finding 10: a source may name only tables and views; a string that becomes SQL or a name is refused with
+    a clear message before anything runs (on fakesnow IDENTIFIER's string runs as SQL: the canary tells)."""
+    seed_tickets(session)
+    session.sql("CREATE TABLE CANARY (X NUMBER)").collect()
+    session.sql("INSERT INTO CANARY VALUES (1)").collect()
+    for handler in (lambda: lint.run(session, source, "llama3-8b", {}),
+                    lambda: prepare.run(session, source, "DS", "llama3-8b", {})):
+        with pytest.raises(ProcError, match="source (may read only tables and views|is neither)"):
+            handler()
+    assert session.sql("SELECT COUNT(*) FROM CANARY").collect()[0][0] == 1
+
+
+def test_dataset_names_that_join_alike_are_different_datasets(session):
+    """Finding 11: the registry keys datasets on the quoted, fully qualified name: PREPDB.TC."S.D" and
+    PREPDB."TC.S".D are two datasets, not one."""
+    seed_tickets(session)
+    current = session.sql("SELECT CURRENT_SCHEMA()").collect()[0][0]
+    session.sql("CREATE SCHEMA IF NOT EXISTS PREPDB.TC").collect()
+    session.sql(f"USE SCHEMA PREPDB.{current}").collect()
+    result = prepare.run(session, "TICKETS", 'PREPDB.TC."S.D"', "llama3-8b", {})
+    assert result["dataset_key"] == '"PREPDB"."TC"."S.D"'
+    with pytest.raises(ProcError, match='dataset "PREPDB"."TC.S"."D" has no prepare run'):
+        finetune.run(session, 'PREPDB."TC.S".D', "M1", "llama3-8b", {})
+    assert not [c for c in session.recorder.calls if c[0] == "CREATE"]
+    assert finetune.run(session, 'PREPDB.TC."S.D"', "M1", "llama3-8b", {})["dataset"] == '"PREPDB"."TC"."S.D"'
+
+
+@pytest.mark.parametrize(
+    ("handler", "key", "owner"),
+    [
+        ("lint", "seed", "PREP_PREPARE"), ("lint", "pii", "PREP_PREPARE"), ("lint", "max_epochs", "PREP_FINETUNE"),
+        ("lint", "force", "PREP_FINETUNE"), ("prepare", "force", "PREP_FINETUNE"),
+        ("finetune", "seed", "PREP_PREPARE"), ("status", "max_epochs", "PREP_FINETUNE"),
+    ],
+)
+def test_each_procedure_takes_only_its_own_options(session, handler, key, owner):
+    """Finding 12: an option meant for another procedure is refused, naming that procedure."""
+    seed_tickets(session)
+    call = {
+        "lint": lambda o: lint.run(session, "TICKETS", "llama3-8b", o),
+        "prepare": lambda o: prepare.run(session, "TICKETS", "DS", "llama3-8b", o),
+        "finetune": lambda o: finetune.run(session, "DS", "M", "llama3-8b", o),
+        "status": lambda o: jobs.status(session, "ft_0001", o),
+    }[handler]
+    with pytest.raises(ProcError, match=f"option '{key}' is an option of {owner}"):
+        call({key: 1})
+
+
+def test_finetune_calls_take_the_documented_form():
+    """Finding 8: options are a string holding a JSON object and every argument a literal; the double refuses
+    the bound PARSE_JSON(?) form the client used to send, and any other shape."""
+    from tests.cortex_double import SignatureError
+
+    double = CortexDouble()
+    with pytest.raises(SignatureError, match="not a literal|bound parameters"):
+        double.sql("SELECT SNOWFLAKE.CORTEX.FINETUNE('CREATE', ?, ?, ?, ?, PARSE_JSON(?))",
+                   params=["m", "llama3-8b", "SELECT 1", None, '{"max_epochs": 3}'])
+    for bad in ("SELECT SNOWFLAKE.CORTEX.FINETUNE('CREATE', 'm', 'llama3-8b', 'SELECT 1', NULL, PARSE_JSON('{}'))",
+                "SELECT SNOWFLAKE.CORTEX.FINETUNE('CREATE', 'm', 'llama3-8b', 'SELECT 1', NULL, '{\"epochs\": 3}')",
+                "SELECT SNOWFLAKE.CORTEX.FINETUNE('DESCRIBE')", "SELECT SNOWFLAKE.CORTEX.FINETUNE('SHOW', 'x')",
+                "SELECT SNOWFLAKE.CORTEX.FINETUNE('CREATE', 'm', 'llama3-8b', 'SELECT 1', NULL, '{\"max_epochs\": 11}')"):
+        with pytest.raises(SignatureError):
+            double.sql(bad)
+    client = cortex.CortexClient(double)
+    assert client.create("m", "llama3-8b", "SELECT PROMPT, COMPLETION FROM \"A\".\"B\".\"C\"", None, {"max_epochs": 3}) == "ft_0001"
+    assert client.describe("ft_0001")["status"] == "SUCCESS" and client.show() and client.cancel("ft_0001")
+    assert double.calls[0] == ("CREATE", ["m", "llama3-8b", 'SELECT PROMPT, COMPLETION FROM "A"."B"."C"', None,
+                                          '{"max_epochs": 3}'])
+    assert client.backend == "cortex-finetune"
