@@ -334,6 +334,19 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
             findings.extend(rule.check(ctx))
     finally:
         ctx.close()
+    replaced = sum(
+        s.frame.select(
+            (pl.col("prompt").str.contains("\ufffd", literal=True) | pl.col("completion").str.contains("\ufffd", literal=True))
+            .fill_null(False).sum()
+        ).item()
+        for s in sources
+    )
+    if replaced:
+        ctx.notes["encoding"] = {
+            "text": f"{replaced:,} row{'s hold' if replaced != 1 else ' holds'} U+FFFD replacement characters: bytes that "
+            "were not valid UTF-8 (in this file, read as U+FFFD, or upstream); TX001 lists them",
+            "rows": replaced,
+        }
     long_texts = sum(len(long_rows(s.frame)) for s in sources)
     if long_texts:
         ctx.notes["long_texts"] = {

@@ -149,6 +149,18 @@ def sniff_text(head: bytes, display: str) -> None:
     nul = sample.count(0)
     if nul * 4 < len(sample):
         return  # a few NUL bytes are a record's problem (TX001), not the file's
+    quarters = [sample[k::4].count(0) / max(1, len(sample[k::4])) for k in range(4)]
+    if quarters[0] < 0.2 and min(quarters[1:]) > 0.8:
+        name = "UTF-32 LE"
+    elif quarters[3] < 0.2 and min(quarters[:3]) > 0.8:
+        name = "UTF-32 BE"
+    else:
+        name = None
+    if name is not None:
+        raise InputError(
+            f"{display}: looks like {name} text without a byte-order mark (three bytes in four are NUL); prep reads "
+            f"UTF-8: convert it first, e.g. iconv -f {name.replace(' ', '')} -t UTF-8"
+        )
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     if odd > 0.8 * len(sample[1::2]) and even < 0.2 * len(sample[0::2]):
         name = "UTF-16 LE"
