@@ -1,0 +1,131 @@
+"""The README's Snowflake section, in its order, on fakesnow, as far as fakesnow allows.
+
+The section names the SQL files a user runs; each must exist, and they run here in that order: every statement
+fakesnow can run runs; a ``CALL`` runs the procedure's handler with the arguments as written (parsed from the
+SQL, so a call that does not match the handler's signature fails here); ``SET x = (... RESULT_SCAN(LAST_QUERY_ID()))``
+takes the value from the previous CALL's result, as Snowflake would. What fakesnow cannot run (roles, warehouses,
+grants, CREATE PROCEDURE) is listed and checked to be of those kinds only; it stays unverified here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fakesnow")
+pytest.importorskip("snowflake.snowpark")
+sqlglot = pytest.importorskip("sqlglot")
+
+import fakesnow  # noqa: E402
+from snowflake.snowpark import Session  # noqa: E402
+from sqlglot import exp  # noqa: E402
+
+from procs import cortex  # noqa: E402
+from procs.definition import PROCEDURES  # noqa: E402
+from tests.cortex_double import CortexDouble  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+NOT_ON_FAKESNOW = re.compile(r"^(USE (ROLE|WAREHOUSE)|GRANT|CREATE (OR REPLACE )?PROCEDURE|PUT)\b", re.IGNORECASE)
+
+
+def _statements(path: Path) -> list[str]:
+    from sqlglot.tokens import TokenType
+
+    text = path.read_text(encoding="utf-8")
+    cuts = [t.end for t in sqlglot.tokenize(text, read="snowflake") if t.token_type == TokenType.SEMICOLON]
+    starts = [0, *(c + 1 for c in cuts)]
+    out = []
+    for a, b in zip(starts, cuts):
+        lines = [line for line in text[a:b].splitlines() if not line.strip().startswith("--")]
+        statement = "\n".join(lines).strip()
+        if statement:
+            out.append(statement)
+    return out
+
+
+def _value(node, variables):
+    if isinstance(node, exp.Literal):
+        return node.this if node.is_string else json.loads(node.this)
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Array):
+        return [_value(e, variables) for e in node.expressions]
+    if isinstance(node, exp.Struct):
+        return {item.this.name: _value(item.expression, variables) for item in node.expressions}
+    if isinstance(node, exp.Parameter):
+        return variables[node.this.name.upper()]
+    raise AssertionError(f"unsupported argument in a CALL: {node.sql()}")
+
+
+def _call(statement: str, session, variables):
+    match = re.match(r"CALL\s+([\w.$]+)\s*\((.*)\)\s*$", statement, re.IGNORECASE | re.DOTALL)
+    assert match, statement
+    name = match.group(1).split(".")[-1].upper()
+    procedure = next(p for p in PROCEDURES if p.name == name)
+    call = sqlglot.parse_one(f"SELECT F({match.group(2)})", read="snowflake").expressions[0]
+    args = [_value(a, variables) for a in call.expressions]
+    assert len(args) == len(procedure.args), f"{name} takes {len(procedure.args)} arguments, the SQL gives {len(args)}"
+    module, function = procedure.handler.rsplit(".", 1)
+    handler = getattr(__import__(module, fromlist=[function]), function)
+    result = handler(session, *args)
+    json.dumps(result)  # a VARIANT: plain JSON
+    return result
+
+
+def _readme_files() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## In Snowflake", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"\bsql/[\w.]+\.sql\b", section)
+
+
+def test_the_readme_names_the_sql_files_in_the_order_they_run():
+    named = list(dict.fromkeys(_readme_files()))
+    assert named[:2] == ["sql/setup.sql", "sql/procedures.sql"] and named[-1] == "sql/example.sql"
+    for name in named:
+        assert (REPO / name).is_file(), name
+
+
+def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
+    double = CortexDouble()
+    monkeypatch.setattr(cortex, "client", lambda _session: cortex.CortexClient(double))
+    skipped, variables, last = [], {}, None
+    with fakesnow.server() as kwargs:
+        session = Session.builder.configs(kwargs).create()
+        try:
+            session.sql("CREATE DATABASE SUPPORT_DB").collect()
+            session.sql("CREATE SCHEMA SUPPORT_DB.PUBLIC").collect()
+            words = "bill roaming fee trip abroad charge refund data speed slow router home video call line".split()
+            rows = [(i, " ".join(words[(i * k) % len(words)] for k in range(1, 10)) + f" ticket {i}",
+                     ("Roaming fees", "Slow data speed", "Lost phone")[i % 3]) for i in range(120)]
+            session.sql("CREATE TABLE SUPPORT_DB.PUBLIC.TICKETS (TICKET_ID NUMBER, REQUEST VARCHAR, CATEGORY VARCHAR)").collect()
+            session.sql("INSERT INTO SUPPORT_DB.PUBLIC.TICKETS VALUES " + ", ".join("(?, ?, ?)" for _ in rows),
+                        params=[v for row in rows for v in row]).collect()
+            for name in dict.fromkeys(_readme_files()):
+                for statement in _statements(REPO / name):
+                    if NOT_ON_FAKESNOW.match(statement):
+                        skipped.append(statement.split("\n")[0][:60])
+                        continue
+                    if statement.upper().startswith("CALL"):
+                        last = _call(statement, session, variables)
+                        continue
+                    set_from_result = re.match(r"SET\s+(\w+)\s*=\s*\(SELECT \$1:(\w+)::VARCHAR FROM TABLE\(RESULT_SCAN\("
+                                               r"LAST_QUERY_ID\(\)\)\)\)$", statement, re.IGNORECASE)
+                    if set_from_result:
+                        variables[set_from_result.group(1).upper()] = str(last[set_from_result.group(2)])
+                        continue
+                    session.sql(statement).collect()
+        finally:
+            try:
+                session.close()
+            except Exception:  # fakesnow cannot cancel queries on close
+                pass
+    assert variables == {"JOB_ID": "ft_0001"}
+    assert [c[0] for c in double.calls] == ["CREATE", "DESCRIBE", "SHOW"]
+    assert last["jobs"][0]["job_id"] == "ft_0001"
+    kinds = {re.match(NOT_ON_FAKESNOW, s).group(1).upper() for s in skipped}
+    assert kinds <= {"USE ROLE", "USE WAREHOUSE", "GRANT", "CREATE OR REPLACE PROCEDURE", "CREATE PROCEDURE"}, kinds
