@@ -48,6 +48,17 @@ class MissingColumn(Rule):
                     positions=positions,
                 )
                 continue
+            alike = [c for c in source.available_columns if c.lower() == wanted.lower()]
+            if source.columns.get(field_name) is None and len(alike) > 1:
+                yield self.finding(
+                    source.name,
+                    f"columns {' and '.join(repr(c) for c in quote_values(alike))} both match '{quote(wanted)}' "
+                    f"(case differs): ambiguous, so none is read; map one with --{field_name}-col",
+                    field=field_name,
+                    column=quote(wanted),
+                    candidates=quote_values(alike),
+                )
+                continue
             if source.columns.get(field_name) is None:
                 available = quote_values(source.available_columns[:_LISTED])
                 more = len(source.available_columns) - len(available)

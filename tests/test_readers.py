@@ -424,3 +424,15 @@ def test_a_key_given_twice_is_ambiguous_not_guessed(tmp_path):
         frame = read_source(path).frame
         assert frame["problem_code"].to_list() == ["IO001" if row == bad else None for row in range(2)], path
         assert "occurs 2 times in the record: ambiguous" in frame["problem"][bad]
+
+
+def test_keys_that_differ_only_in_case_are_ambiguous_not_guessed(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"PROMPT": "a", "Prompt": "b", "completion": "c"}\n{"prompt": "x", "completion": "y"}\n',
+                    encoding="utf-8")
+    frame = read_source(path).frame
+    assert frame["problem_code"].to_list() == ["IO001", None]
+    assert "both match 'prompt' (case differs): ambiguous" in frame["problem"][0]
+    table = tmp_path / "d.parquet"
+    pl.DataFrame({"PROMPT": ["a"], "Prompt": ["b"], "completion": ["c"]}).write_parquet(table)
+    assert read_source(table).columns["prompt"] is None

@@ -201,6 +201,16 @@ class FrameBuilder:
             return values, types, "IO001", problem
         self.keys.update(dict.fromkeys(k for k in obj if isinstance(k, str)))
         found = [key_of(c, obj) for c in self.cols]
+        self.used = [u or k for u, k in zip(self.used, found)]
+        for wanted, key in zip(self.cols, found):
+            if key is None:
+                alike = [k for k in obj if isinstance(k, str) and k.lower() == wanted.lower()]
+                if len(alike) > 1:
+                    where = f"line {line}" if line is not None else f"record {self.records}"
+                    shown = " and ".join(f"'{k}'" for k in quote_values(alike))
+                    return values, types, "IO001", (
+                        f"{where}: keys {shown} both match '{quote(wanted)}' (case differs): ambiguous, not read"
+                    )
         if found == [None, None] and "messages" in obj:
             self.chats += 1
             prompt, completion, chat_problem = chat_pair(obj["messages"])
