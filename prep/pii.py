@@ -676,12 +676,17 @@ class Detector:
         return dict(self.thresholds).get(entity, self.threshold)
 
     def validate(self) -> None:
-        """Load the analyzer and check that every entity type is supported (a DependencyError/ValueError if not)."""
+        """Check that every entity type is supported (a DependencyError/ValueError if not); the analyzer is loaded
+        for this only when the configuration goes beyond the types prep knows the blank pipeline supports."""
         from phonenumbers import SUPPORTED_REGIONS
 
         unknown_regions = sorted(set(self.phone_regions) - SUPPORTED_REGIONS)
         if unknown_regions:
             raise ValueError(f"unknown phone regions: {', '.join(unknown_regions)} (ISO 3166 codes such as US, GB)")
+        if not self.spacy_model and set(self.entities) <= set(PREFILTERS):
+            # types the blank pipeline's recognizers support (tests/test_pii.py checks it against presidio): no need
+            # to load presidio (seconds) before the prefilter says whether any text could hold one
+            return
         engine = analyzer(self.spacy_model, self.phone_regions, True)  # the one detect() uses
         supported = set(engine.get_supported_entities(LANGUAGE))
         if not self.spacy_model:  # entities only the NER recognizer finds: the blank pipeline finds none

@@ -431,3 +431,27 @@ def test_phone_regions_are_a_locale_choice():
     german = pii.Detector(("PHONE_NUMBER",), thresholds=(("PHONE_NUMBER", 0.4),), phone_regions=("DE",))
     assert [d.masked for d in german.analyze(text)] == ["1***"]
     _assert_detect_equals_analyze([text, "+49 30 901820", "call 212 555 0199"], german)
+
+
+def test_the_types_validated_without_presidio_are_presidios_own():
+    """Detector.validate skips loading presidio for these types (PREFILTERS' keys): each must be one the blank
+    pipeline's recognizers support."""
+    from prep.pii import PREFILTERS, analyzer
+
+    supported = set(analyzer("").get_supported_entities("en"))
+    assert set(PREFILTERS) <= supported
+
+
+def test_presidio_is_not_loaded_when_no_text_could_hold_pii(tmp_path):
+    """Loading presidio costs seconds; a file whose texts meet no prefilter condition never pays for it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, write_jsonl
+
+    clean = write_jsonl(tmp_path / "clean.jsonl", [{"prompt": f"my bill is wrong, ticket {i}", "completion": "Billing"}
+                                                  for i in range(5)])
+    code = ("import sys, prep; r = prep.lint(sys.argv[1], models=['llama3-8b']); "
+            "print(sorted({f.code for f in r.findings}), 'presidio_analyzer' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(clean)], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "['LB002', 'SZ003'] False"
