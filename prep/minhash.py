@@ -237,11 +237,14 @@ def shingles(texts: pl.Series, ngram: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The affine32 permutation parameters datasketch uses for ``MinHash(num_perm, seed)``."""
-    from datasketch import MinHash
-
-    perms = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return perms[0].astype(_U32), perms[1].astype(_U32)
+    """The affine32 permutation parameters of ``datasketch.MinHash(num_perm, seed, scheme="affine32")``: an odd
+    ``a`` and any ``b`` per permutation, drawn in that order from ``numpy.random.RandomState(seed)``, as datasketch
+    2.0 draws them (tests/test_minhash.py compares with datasketch itself). Drawn here because importing datasketch
+    costs a second (it imports scipy), which a short pre-commit run would pay every time."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=_U32) * _U32(2) + _U32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=_U32)
+    return a.astype(_U32), b.astype(_U32)
 
 
 def signatures(owner: np.ndarray, h64: np.ndarray, n_rows: int, config: NearDupConfig) -> np.ndarray:

@@ -476,7 +476,7 @@ def count_tokens_bounded(family: str, texts: list[str], enough: int | None = Non
     short = np.setdiff1d(np.arange(len(texts)), long)
     if len(short):
         tokens[short] = count_tokens_family(family, [texts[i] for i in short])
-    tokenizer = get_tokenizer(family)
+    tokenizer = get_tokenizer(family) if len(long) else None
     for i in long.tolist():  # a loop over the few long texts; each chunk is tokenized natively
         total, seen = 0, 0
         for chunk in _chunks(texts[i]):

@@ -48,3 +48,17 @@ def test_catalog_numbers_use_k_1024():
     assert CATALOG["llama3.1-8b"].prompt_budget == 20 * 1024
     assert {m.tokenizer for m in CATALOG.values()} == {"llama3", "mistral-v1"}
     assert len(CATALOG) == 6
+
+
+def test_no_tokenizer_is_loaded_when_no_row_could_exceed_a_budget(tmp_path):
+    """Loading a tokenizer costs a second; short rows are within every budget by their byte bound alone."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, write_jsonl
+
+    path = write_jsonl(tmp_path / "short.jsonl", [{"prompt": "hello there", "completion": "hi"}])
+    code = ("import sys, prep, prep.tokenizers as t; prep.lint(sys.argv[1], models=['all'], "
+            "settings=prep.Settings(select=('TK',))); print(sorted(t._CACHE))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]"

@@ -225,3 +225,13 @@ def test_components_equal_union_find(graph):
         union.union(a, b)
     expected = [union.find(i) for i in range(n)]
     assert mh.components(n, np.array(edges, dtype=np.int64).reshape(-1, 2)).tolist() == expected
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 0), (256, 12345), (1, 7)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    """prep draws datasketch's affine32 permutation parameters itself (importing datasketch costs a second)."""
+    from prep.minhash import permutations
+
+    a, b = permutations(num_perm, seed)
+    theirs = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert np.array_equal(a, theirs[0]) and np.array_equal(b, theirs[1])
