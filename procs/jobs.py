@@ -38,7 +38,7 @@ def _registered(session, options: dict, job_id: str) -> Name:
     return jobs
 
 
-def status(session: Session, job_id: str, options: dict | None = None) -> dict:
+def status(session: Session, job_id: str, options: dict) -> dict:
     options = job_options(options, "PREP_JOB_STATUS")
     job_id = _job_id(job_id)
     jobs = _registered(session, options, job_id)
@@ -51,7 +51,7 @@ def status(session: Session, job_id: str, options: dict | None = None) -> dict:
     return {"job_id": job_id, **described}
 
 
-def cancel(session: Session, job_id: str, options: dict | None = None) -> dict:
+def cancel(session: Session, job_id: str, options: dict) -> dict:
     options = job_options(options, "PREP_JOB_CANCEL")
     job_id = _job_id(job_id)
     jobs = _registered(session, options, job_id)
@@ -63,7 +63,7 @@ def cancel(session: Session, job_id: str, options: dict | None = None) -> dict:
     return {"job_id": job_id, "message": message}
 
 
-def list(session: Session, options: dict | None = None) -> dict:  # noqa: A001 - the handler's name in the issue
+def list(session: Session, options: dict) -> dict:  # noqa: A001 - the handler's name in the issue
     """The registry's jobs, newest first, with the live status of those FINETUNE('SHOW') still lists."""
     options = job_options(options, "PREP_JOBS_LIST")
     live = {str(j.get("id")): j for j in cortex.client(session).show()}

@@ -1,6 +1,7 @@
-"""sql/ and snowflake.yml against the handlers: every CREATE PROCEDURE parses (sqlglot, Snowflake dialect) and
-matches its handler's module, function, argument count and types; each handler registers and answers a CALL
-through Snowpark local testing."""
+"""sql/ and the procedures' definition (procs/definition.py) against the handlers: every SQL script parses (sqlglot,
+Snowflake dialect); each defined procedure matches its handler's module, function, argument names and types; the
+build writes what the procedures import; each handler registers and answers a CALL through Snowpark local testing.
+That snowflake.yml and sql/procedures.sql are generated from the definition, and what they create: test_deploy.py."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 
 sqlglot = pytest.importorskip("sqlglot")
 pytest.importorskip("snowflake.snowpark")
-yaml = pytest.importorskip("yaml")
-from sqlglot import exp  # noqa: E402
+
+from procs import definition  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SQL_TYPES = {"VARCHAR": str, "TEXT": str, "VARIANT": dict, "OBJECT": dict}
@@ -27,36 +28,6 @@ def _statements(text: str) -> list[str]:
     cuts = [t.end for t in sqlglot.tokenize(text, read="snowflake") if t.token_type == TokenType.SEMICOLON]
     starts = [0, *(c + 1 for c in cuts)]
     return [text[a:b] for a, b in zip(starts, cuts)]
-
-
-def _procedures() -> list[dict]:
-    out = []
-    for text in _statements((REPO / "sql" / "procedures.sql").read_text()):
-        statement = sqlglot.parse_one(text, read="snowflake")
-        assert isinstance(statement, exp.Create) and statement.kind == "PROCEDURE", statement.sql()[:80]
-        function = statement.this
-        properties = {}
-        for prop in statement.args["properties"].expressions:
-            if isinstance(prop, exp.ReturnsProperty):
-                properties["RETURNS"] = prop.this.sql(dialect="snowflake")
-            elif isinstance(prop, exp.LanguageProperty):
-                properties["LANGUAGE"] = prop.this.name
-            elif isinstance(prop, exp.ExecuteAsProperty):
-                properties["EXECUTE AS"] = prop.this.name
-            elif isinstance(prop, exp.HandlerProperty):
-                properties["HANDLER"] = prop.this
-            elif isinstance(prop, exp.Property):
-                properties[prop.name.upper()] = prop.args["value"]
-        out.append({
-            "name": function.this.name,
-            "args": [(c.this.name, c.args["kind"].sql(dialect="snowflake")) for c in function.expressions],
-            "properties": properties,
-            "text": statement.sql(dialect="snowflake"),
-        })
-    return out
-
-
-PROCEDURES = _procedures()
 
 
 def _handler(path: str):
@@ -75,42 +46,29 @@ def test_every_sql_script_parses():
 
 
 def test_every_handler_has_a_procedure():
-    handlers = {p["properties"]["HANDLER"].name for p in PROCEDURES}
+    handlers = {p.handler for p in definition.PROCEDURES}
     assert handlers == {"procs.lint.run", "procs.prepare.run", "procs.finetune.run", "procs.jobs.status",
                         "procs.jobs.cancel", "procs.jobs.list"}
+    assert len({p.name for p in definition.PROCEDURES}) == len(definition.PROCEDURES)
 
 
-@pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p["name"])
+def _sql_type_of(hint):
+    """The Python type of a handler parameter, an optional one (``dict | None``) counting as its type."""
+    args = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
+    return args[0] if len(args) == 1 else hint
+
+
+@pytest.mark.parametrize("procedure", definition.PROCEDURES, ids=lambda p: p.name)
 def test_procedure_matches_its_handler(procedure):
-    props = procedure["properties"]
-    assert props["LANGUAGE"] == "PYTHON" and props["RUNTIME_VERSION"].name == "3.11"
-    assert props["EXECUTE AS"] == "CALLER"
-    assert props["RETURNS"] == "VARIANT"
-    imports = [e.name for e in props["IMPORTS"].expressions]
-    assert imports == ["@PREP_DB.PREP.PREP_STAGE/prep_code.zip", "@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model",
-                       "@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model"]
-    packages = {e.name for e in props["PACKAGES"].expressions}
-    assert {"snowflake-snowpark-python", "polars", "tiktoken", "presidio-analyzer", "sqlglot"} <= packages
-    handler = _handler(props["HANDLER"].name)
+    assert procedure.returns == "VARIANT"
+    handler = _handler(procedure.handler)
     parameters = list(inspect.signature(handler).parameters.values())
     assert parameters[0].name == "session"
     hints = inspect.get_annotations(handler, eval_str=True)
-    assert [p.name.upper() for p in parameters[1:]] == [name for name, _ in procedure["args"]]
-    for name, sql_type in procedure["args"]:
-        assert hints[name.lower()] is SQL_TYPES[sql_type], (name, sql_type)
+    assert [p.name for p in parameters[1:]] == [name for name, _ in procedure.args]
+    for name, sql_type in procedure.args:
+        assert _sql_type_of(hints[name]) is SQL_TYPES[sql_type], (name, sql_type, hints[name])
     assert hints["return"] is dict
-
-
-def test_snowflake_yml_declares_the_same_procedures():
-    project = yaml.safe_load((REPO / "snowflake.yml").read_text())
-    assert project["definition_version"] == 2
-    entities = {e["identifier"]["name"]: e for e in project["entities"].values()}
-    assert set(entities) == {p["name"] for p in PROCEDURES}
-    for procedure in PROCEDURES:
-        entity = entities[procedure["name"]]
-        assert entity["type"] == "procedure" and entity["handler"] == procedure["properties"]["HANDLER"].name
-        assert [(a["name"].upper(), a["type"].upper()) for a in entity["signature"]] == procedure["args"]
-        assert entity["returns"] == "variant" and entity["runtime"] == "3.11" and entity["execute_as_caller"] is True
 
 
 def test_build_artifacts_make_what_the_procedures_import(tmp_path):
@@ -122,10 +80,12 @@ def test_build_artifacts_make_what_the_procedures_import(tmp_path):
         from build_artifacts import build
     finally:
         sys.path.pop(0)
-    written = {p.name for p in build(tmp_path)}
-    assert written == {"prep_code.zip", "llama3-tokenizer.model", "mistral-v1-tokenizer.model"}
+    written = [p.name for p in build(tmp_path)]
+    assert written == list(definition.IMPORTS) == ["prep_code.zip", "llama3-tokenizer.model",
+                                                   "mistral-v1-tokenizer.model"]
     names = zipfile.ZipFile(tmp_path / "prep_code.zip").namelist()
-    assert {"procs/lint.py", "prep/data/models.toml", "rules/pi001_pii_detected.py"} <= set(names)
+    assert {"procs/lint.py", "procs/definition.py", "prep/data/models.toml", "rules/pi001_pii_detected.py"} <= set(names)
+    assert "prep/cli.py" not in names  # the command line; no handler imports it
 
 
 def test_tokenizers_load_from_the_import_directory(tmp_path, monkeypatch):
@@ -157,19 +117,20 @@ def test_each_handler_registers_and_answers_a_call_in_local_testing():
         "PREP_LINT": (("T; DROP TABLE T", "llama3-8b", {}), "single SELECT"),
         "PREP_PREPARE": (("T", "bad name;", "llama3-8b", {}), "not a valid object name"),
         "PREP_FINETUNE": (("DS;", "M", "llama3-8b", {}), "not a valid object name"),
-        "PREP_JOB_STATUS": (("",), "job_id must be the id FINETUNE returned"),
-        "PREP_JOB_CANCEL": (("",), "job_id must be the id FINETUNE returned"),
-        "PREP_JOBS_LIST": ((), "Session.sql is not supported"),  # reaches its first query
+        "PREP_JOB_STATUS": (("", {}), "job_id must be the id FINETUNE returned"),
+        "PREP_JOB_CANCEL": (("", {}), "job_id must be the id FINETUNE returned"),
+        "PREP_JOBS_LIST": (({},), "Session.sql is not supported"),  # reaches its first query
     }
-    for procedure in PROCEDURES:
-        handler = _handler(procedure["properties"]["HANDLER"].name)
+    assert set(refusals) == {p.name for p in definition.PROCEDURES}
+    for procedure in definition.PROCEDURES:
         session.sproc.register(
-            handler,
-            name=procedure["name"],
+            _handler(procedure.handler),
+            name=procedure.name,
             return_type=VariantType(),
-            input_types=[types[t] for _, t in procedure["args"]],
+            input_types=[types[t] for _, t in procedure.args],
             replace=True,
         )
-        args, message = refusals[procedure["name"]]
+        args, message = refusals[procedure.name]
+        assert len(args) == len(procedure.args)
         with pytest.raises(Exception, match=message):
-            session.call(procedure["name"], *args)
+            session.call(procedure.name, *args)

@@ -1,11 +1,15 @@
-"""Builds what the stored procedures import, into build/snowflake/:
+"""Builds what the stored procedures import (procs/definition.py: IMPORTS), into build/snowflake/:
 
-- ``prep_code.zip``: the packages ``prep``, ``rules`` and ``procs`` (Python files and prep's data files);
+- ``prep_code.zip``: the packages ``prep``, ``rules`` and ``procs`` (Python files and prep's data files), without
+  the command line (``prep/cli.py``, which no handler imports);
 - ``llama3-tokenizer.model`` and ``mistral-v1-tokenizer.model``: the tokenizer files, copied from the installed
   ``llama-models`` and ``mistral-common`` packages (prep.tokenizers finds them in the import directory, so the
   procedures need neither package).
 
     python tools/build_artifacts.py            # then: snow snowpark deploy --replace (see snowflake.yml)
+
+Nothing else is built: the packages are installed by Snowflake from the artifact repository, so the Snowflake
+CLI's ``snow snowpark build`` is not needed.
 """
 
 from __future__ import annotations
@@ -16,21 +20,29 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "build" / "snowflake"
+sys.path.insert(0, str(ROOT))
+from procs import definition  # noqa: E402
+
+OUT = ROOT / definition.BUILD_DIR
 TOKENIZERS = {
     "llama3-tokenizer.model": ("llama_models", ("llama3", "tokenizer.model")),
     "mistral-v1-tokenizer.model": ("mistral_common", ("data", "tokenizer.model.v1")),
 }
+if tuple(TOKENIZERS) != definition.TOKENIZER_FILES:
+    raise SystemExit(f"procs/definition.py imports {definition.TOKENIZER_FILES}, this builds {tuple(TOKENIZERS)}")
+NOT_ZIPPED = {"prep/cli.py"}  # the command line: click, terminal output; no handler imports it
 
 
 def build(out: Path = OUT) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    archive = out / "prep_code.zip"
+    archive = out / definition.CODE_ZIP
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for package in ("prep", "rules", "procs"):
             for path in sorted((ROOT / package).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".toml"):
-                    info = zipfile.ZipInfo(str(path.relative_to(ROOT)), date_time=(2020, 1, 1, 0, 0, 0))
+                name = path.relative_to(ROOT).as_posix()
+                if (path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".toml")
+                        and name not in NOT_ZIPPED):
+                    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                     zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     written = [archive]
     for name, (package, parts) in TOKENIZERS.items():

@@ -95,6 +95,7 @@ def repeated_key(text: str, obj: Any, cols: Sequence[str]) -> str | None:
     """A problem message when a wanted key occurs more than once in a top-level object (``json`` would keep the
     last one silently); None otherwise. Checked again with a pairs-keeping decoder only when the raw text names a
     key twice, which is rare."""
+    cols = (*cols, "messages")  # a chat's messages given twice are as ambiguous
     if not isinstance(obj, dict) or not any(text.count(json.dumps(c)[:-1]) > 1 for c in cols):
         return None
     try:

@@ -1,0 +1,119 @@
+"""The one definition of prep's stored procedures: names, handlers, signatures, packages and imports.
+
+``snowflake.yml`` (the Snowflake CLI project) and ``sql/procedures.sql`` (the same procedures for a deployment
+without the CLI) are generated from this module by ``python tools/generate_snowflake.py``; ``--check`` tells
+whether they are stale, and tests/test_deploy.py renders the CLI's deploy from the generated project. Edit this
+file, never the generated ones.
+
+Pure data and small helpers, standard library only: it travels inside prep_code.zip with the handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DATABASE = "PREP_DB"
+SCHEMA = "PREP"
+STAGE_NAME = "PREP_STAGE"
+STAGE = f"{DATABASE}.{SCHEMA}.{STAGE_NAME}"
+
+RUNTIME_VERSION = "3.11"
+RETURNS = "VARIANT"
+
+# Packages come from PyPI through Snowflake's shared artifact repository: tiktoken, polars and presidio-analyzer are
+# not confirmed in Snowflake's Anaconda channel, and these exact versions are what the tests run against.
+# ARTIFACT_REPOSITORY applies to the whole PACKAGES clause, so Snowpark is listed too.
+ARTIFACT_REPOSITORY = "snowflake.snowpark.pypi_shared_repository"
+
+# Every package the handlers import at run time (directly, in prep/, rules/ and procs/), pinned exactly; nothing
+# else: not click (prep/cli.py only), not datasketch (prep.minhash draws its affine32 permutations itself; the
+# tests compare with datasketch). Their own dependencies (polars-runtime-32, which polars pins exactly; spaCy's
+# typer and click) are resolved by the repository. Each pin satisfies pyproject.toml's bounds and is what the
+# handlers import (tests/test_deploy.py), and has a CPython 3.11 wheel for manylinux x86_64 and aarch64
+# (tools/check_wheels.py, which also checks the pins against each other's requirements).
+PACKAGES = (
+    "snowflake-snowpark-python==1.53.0",
+    "polars==2.1.0",
+    "numpy==2.3.5",
+    "tiktoken==0.14.0",
+    "sentencepiece==0.2.3",
+    "ftfy==6.3.1",
+    "sqlglot==30.22.0",
+    "presidio-analyzer==2.2.362",
+    "spacy==3.8.14",
+    "phonenumbers==9.0.43",
+    "tldextract==5.4.0",
+)
+
+# What tools/build_artifacts.py writes into BUILD_DIR and every procedure imports from the stage: the code, and the
+# tokenizer files prep.tokenizers finds in the import directory (prep.tokenizers.BUNDLED_FILES).
+BUILD_DIR = "build/snowflake"
+CODE_ZIP = "prep_code.zip"
+TOKENIZER_FILES = ("llama3-tokenizer.model", "mistral-v1-tokenizer.model")
+IMPORTS = (CODE_ZIP, *TOKENIZER_FILES)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    name: str
+    handler: str  # module.function, in prep_code.zip
+    args: tuple[tuple[str, str], ...]  # (name, SQL type), in the handler's parameter order after ``session``
+    comment: str  # one line: what it does
+    returns: str = RETURNS
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{DATABASE}.{SCHEMA}.{self.name}"
+
+
+PROCEDURES = (
+    Procedure(
+        "PREP_LINT", "procs.lint.run",
+        (("source", "VARCHAR"), ("base_model", "VARCHAR"), ("options", "VARIANT")),
+        "Lint a table, view or single SELECT; findings to PREP_FINDINGS, summary to PREP_RUNS.",
+    ),
+    Procedure(
+        "PREP_PREPARE", "procs.prepare.run",
+        (("source", "VARCHAR"), ("dataset", "VARCHAR"), ("base_model", "VARCHAR"), ("options", "VARIANT")),
+        "Snapshot the rows into <DATASET>_ROWS_<run> and create the run's views <DATASET>_TRAIN_<run>, _VALIDATION_<run>, _EXCLUDED_<run>.",
+    ),
+    Procedure(
+        "PREP_FINETUNE", "procs.finetune.run",
+        (("dataset", "VARCHAR"), ("model_name", "VARCHAR"), ("base_model", "VARCHAR"), ("options", "VARIANT")),
+        "Start FINETUNE on a prepared dataset without errors; record the job in PREP_JOBS.",
+    ),
+    Procedure(
+        "PREP_JOB_STATUS", "procs.jobs.status",
+        (("job_id", "VARCHAR"), ("options", "VARIANT")),
+        "DESCRIBE a job and update PREP_JOBS.",
+    ),
+    Procedure(
+        "PREP_JOB_CANCEL", "procs.jobs.cancel",
+        (("job_id", "VARCHAR"), ("options", "VARIANT")),
+        "CANCEL a job and update PREP_JOBS.",
+    ),
+    Procedure(
+        "PREP_JOBS_LIST", "procs.jobs.list",
+        (("options", "VARIANT"),),
+        "The jobs in PREP_JOBS, with live status from FINETUNE('SHOW').",
+    ),
+)
+
+
+def stage_imports() -> tuple[str, ...]:
+    """The IMPORTS of every procedure: the build files, on the stage."""
+    return tuple(f"@{STAGE}/{name}" for name in IMPORTS)
+
+
+def artifact_paths() -> tuple[str, ...]:
+    """The build files, relative to the project root (the Snowflake CLI's ``artifacts``)."""
+    return tuple(f"{BUILD_DIR}/{name}" for name in IMPORTS)
+
+
+def package_pins() -> dict[str, str]:
+    """``{name: version}`` of :data:`PACKAGES`."""
+    pins = {}
+    for pin in PACKAGES:
+        name, _, version = pin.partition("==")
+        pins[name] = version
+    return pins
