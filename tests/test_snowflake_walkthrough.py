@@ -129,3 +129,24 @@ def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
     assert last["jobs"][0]["job_id"] == "ft_0001"
     kinds = {re.match(NOT_ON_FAKESNOW, s).group(1).upper() for s in skipped}
     assert kinds <= {"USE ROLE", "USE WAREHOUSE", "GRANT", "CREATE OR REPLACE PROCEDURE", "CREATE PROCEDURE"}, kinds
+
+
+def test_setup_grants_work_in_the_documented_order():
+    """Finding 2: setup runs before the deploy, so it grants on FUTURE procedures (ALL PROCEDURES would cover none
+    yet), and it grants what a non-admin caller needs: the warehouse, the source, the PyPI repository and Cortex."""
+    statements = [" ".join(s.split()).upper() for s in _statements(REPO / "sql" / "setup.sql")]
+    grants = [s for s in statements if s.startswith("GRANT")]
+    assert not [g for g in grants if "ON ALL PROCEDURES" in g]
+    assert any("USAGE ON FUTURE PROCEDURES IN SCHEMA PREP_DB.PREP" in g for g in grants)
+    for needed in ("DATABASE ROLE SNOWFLAKE.PYPI_REPOSITORY_USER", "DATABASE ROLE SNOWFLAKE.CORTEX_USER",
+                   "USAGE ON WAREHOUSE", "SELECT ON TABLE SUPPORT_DB.PUBLIC.TICKETS", "CREATE MODEL ON SCHEMA"):
+        assert any(needed in g for g in grants), needed
+    assert all("COPY GRANTS" in s.upper() for s in _statements(REPO / "sql" / "procedures.sql"))
+
+
+def test_the_example_needs_no_hand_edits_beyond_names():
+    """Finding 9: no placeholder to fill in; a warehouse; the job id flows from FINETUNE to the status step."""
+    text = (REPO / "sql" / "example.sql").read_text(encoding="utf-8")
+    code = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+    assert "<" not in code and "USE WAREHOUSE" in code
+    assert "SET JOB_ID" in code and "PREP_JOB_STATUS($JOB_ID" in code
