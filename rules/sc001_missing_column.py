@@ -66,7 +66,8 @@ class MissingColumn(Rule):
                 if len(source.available_columns) == 1:
                     separator = next((s for s in (";", "\t", "|") if s in source.available_columns[0]), None)
                     if separator is not None:
-                        found += f"; the header looks separated by {separator!r}, and prep reads comma-separated CSV"
+                        kind = {";": "semicolon", "\t": "tab", "|": "pipe"}[separator]
+                        found += f"; the header looks {kind}-separated, and prep reads comma-separated CSV"
                 yield self.finding(
                     source.name,
                     f"no '{quote(wanted)}' column; columns found: {found} (map one with --{field_name}-col)",

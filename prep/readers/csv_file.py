@@ -137,7 +137,11 @@ def read(segments: Iterator[Segment], cols: tuple[str, str], limit: int) -> tupl
             done = reader.line_num
             source.take()
             start = source.physical[min(begin, len(source.physical) - 1)]
-            add(start, problem=f"line {start}: malformed CSV record: {exc}")
+            why = str(exc)
+            if "new-line character" in why:  # Python's advice about universal-newline mode does not apply here
+                why = "a carriage return (CR) inside an unquoted field; the file may use CR-only line endings " \
+                      "(prep splits lines at LF or CRLF)"
+            add(start, problem=f"line {start}: malformed CSV record: {why}")
             unreadable += 1
             if "EOF" in str(exc) or "end of data" in str(exc):
                 break
