@@ -82,6 +82,17 @@ def _format(path: Path) -> tuple[str, Callable]:
     return found
 
 
+def _display(path: Path) -> str:
+    """The path as messages show it: bytes that are not UTF-8 in a file name (decoded by Python as lone
+    surrogates) become escapes, so that every output can be encoded."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(ch if not 0xD800 <= ord(ch) <= 0xDFFF else f"\\x{ord(ch) - 0xDC00:02x}" for ch in text)
+    return text
+
+
 def read_source(
     path: str | Path,
     *,
@@ -94,7 +105,7 @@ def read_source(
     """Read one data file. Raises :class:`InputError` for files that cannot be read at all."""
     path = Path(path)
     kind, reader = _format(path)
-    display = name or str(path)
+    display = name or _display(path)
     limits = limits or ReadLimits()
     handle, stream = open_stream(path, display, limits)
     try:

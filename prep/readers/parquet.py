@@ -34,7 +34,10 @@ def read(data: Path | bytes, display: str, cols: tuple[str, str], limit: int) ->
         else:  # neither column: the records still count (SC001 reports the columns)
             table = pl.select(pl.repeat(None, _rows(source), dtype=pl.Null).alias("\0 no text column"))
     except Exception as exc:  # noqa: BLE001 - polars raises several unrelated types for corrupt files
-        raise InputError(f"{display}: not a readable Parquet file: {_first_line(exc)}") from None
+        why = _first_line(exc)
+        if "more than one occurrence" in why:
+            why += " (duplicate column names: ambiguous, rename them)"
+        raise InputError(f"{display}: not a readable Parquet file: {why}") from None
     frame, columns, _ = from_typed_frame(table, cols)
     frame = frame.with_columns(line=pl.col("row") + 1)
     size = pl.max_horizontal(*[pl.col(f).str.len_bytes().fill_null(0) for f in ("prompt", "completion")])

@@ -136,7 +136,13 @@ _BOMS = (
 
 
 def sniff_text(head: bytes, display: str) -> None:
-    """Refuse text that is not UTF-8, by its first bytes, with the encoding named."""
+    """Refuse text that is not UTF-8, by its first bytes, with the encoding named (or compression: a file gzipped
+    twice, or gzipped without its .gz suffix)."""
+    if head.startswith(b"\x1f\x8b"):
+        raise InputError(
+            f"{display}: holds gzip-compressed data (after any .gz decompression): gzipped twice, or gzipped without "
+            "a .gz suffix; decompress it first"
+        )
     for bom, name in _BOMS:
         if head.startswith(bom):
             raise InputError(
