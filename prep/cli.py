@@ -351,6 +351,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except click.exceptions.Abort:
         _echo("prep: error: aborted", err=True)
         return 2
+    except click.exceptions.NoSuchOption as exc:  # one wording, whatever click's version (8.1 and 8.2 differ)
+        hint = f" (did you mean {' or '.join(sorted(exc.possibilities))}?)" if exc.possibilities else ""
+        _echo(f"prep: error: No such option '{exc.option_name}'{hint}", err=True)
+        return 2
     except click.ClickException as exc:
         _echo(f"prep: error: {exc.format_message()}", err=True)
         return 2

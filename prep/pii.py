@@ -683,7 +683,7 @@ class Detector:
         unknown_regions = sorted(set(self.phone_regions) - SUPPORTED_REGIONS)
         if unknown_regions:
             raise ValueError(f"unknown phone regions: {', '.join(unknown_regions)} (ISO 3166 codes such as US, GB)")
-        if not self.spacy_model and set(self.entities) <= set(PREFILTERS):
+        if not self.spacy_model and set(self.entities) <= set(DEFAULT_ENTITIES):
             # types the blank pipeline's recognizers support (tests/test_pii.py checks it against presidio): no need
             # to load presidio (seconds) before the prefilter says whether any text could hold one
             return

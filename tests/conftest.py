@@ -64,3 +64,15 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+def fakesnow_server():
+    """``fakesnow.server``, the function: calling it imports the submodule ``fakesnow.server``, which then shadows
+    the function on the package, so a second ``fakesnow.server()`` in the same process fails. Taken once, here."""
+    return _FAKESNOW_SERVER()
+
+
+try:
+    from fakesnow import server as _FAKESNOW_SERVER  # before any call replaces the attribute with the submodule
+except ImportError:  # pragma: no cover - fakesnow is in the test extra
+    _FAKESNOW_SERVER = None

@@ -434,12 +434,12 @@ def test_phone_regions_are_a_locale_choice():
 
 
 def test_the_types_validated_without_presidio_are_presidios_own():
-    """Detector.validate skips loading presidio for these types (PREFILTERS' keys): each must be one the blank
+    """Detector.validate skips loading presidio for these types (PI001's defaults): each must be one the blank
     pipeline's recognizers support."""
-    from prep.pii import PREFILTERS, analyzer
+    from prep.pii import DEFAULT_ENTITIES, analyzer
 
     supported = set(analyzer("").get_supported_entities("en"))
-    assert set(PREFILTERS) <= supported
+    assert set(DEFAULT_ENTITIES) <= supported
 
 
 def test_presidio_is_not_loaded_when_no_text_could_hold_pii(tmp_path):

@@ -18,7 +18,9 @@ import pytest
 pytest.importorskip("fakesnow")
 pytest.importorskip("snowflake.snowpark")
 
-import fakesnow  # noqa: E402
+import fakesnow  # noqa: E402, F401
+
+from tests.conftest import fakesnow_server  # noqa: E402
 from snowflake.snowpark import Session  # noqa: E402
 
 from procs import cortex, finetune, jobs, lint, prepare  # noqa: E402
@@ -30,7 +32,7 @@ logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 @pytest.fixture(scope="module")
 def server():
-    with fakesnow.server() as kwargs:
+    with fakesnow_server() as kwargs:
         session = Session.builder.configs(kwargs).create()
         session.sql("CREATE DATABASE IF NOT EXISTS PREPDB").collect()
         yield session

@@ -12,6 +12,8 @@ Slow: the first run installs the pins from PyPI into /tmp/prep-sfenv-<hash> (abo
 
 from __future__ import annotations
 
+from tests.conftest import fakesnow_server
+
 import json
 import logging
 import os
@@ -73,7 +75,7 @@ def server():
 
     logging.getLogger("uvicorn").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    with fakesnow.server() as kwargs:
+    with fakesnow_server() as kwargs:
         yield kwargs
 
 

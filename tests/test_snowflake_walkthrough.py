@@ -19,7 +19,9 @@ pytest.importorskip("fakesnow")
 pytest.importorskip("snowflake.snowpark")
 sqlglot = pytest.importorskip("sqlglot")
 
-import fakesnow  # noqa: E402
+import fakesnow  # noqa: E402, F401
+
+from tests.conftest import fakesnow_server  # noqa: E402
 from snowflake.snowpark import Session  # noqa: E402
 from sqlglot import exp  # noqa: E402
 
@@ -94,7 +96,7 @@ def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
     double = CortexDouble()
     monkeypatch.setattr(cortex, "client", lambda _session: cortex.CortexClient(double))
     skipped, variables, last = [], {}, None
-    with fakesnow.server() as kwargs:
+    with fakesnow_server() as kwargs:
         session = Session.builder.configs(kwargs).create()
         try:
             session.sql("CREATE DATABASE SUPPORT_DB").collect()
