@@ -48,7 +48,7 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
     import prep
     import prep.api
     import prep.engine
-    from prep.registry import all_rules
+    from prep.engine.registry import all_rules
     from prep.reporters import REPORTERS
 
     all_rules()  # import the rule modules here, not inside the timed run

@@ -38,7 +38,7 @@ def _tokens_near_budget(self, source, field_name, family):
 
 
 def _shingles(texts, ngram):
-    from prep import minhash as mh
+    from prep.measures import minhash as mh
 
     owners, hashes = [], []
     for i, text in enumerate(texts.to_list()):
@@ -96,12 +96,12 @@ def _detect_many(self, columns, processes=None):
 
 def install() -> None:
     import prep.engine
-    import prep.minhash
-    import prep.pii
+    import prep.measures.minhash
+    import prep.measures.pii
 
     prep.engine.count_tokens_family = _count_tokens_family
     prep.engine.Context.tokens_near_budget = _tokens_near_budget
-    prep.minhash.shingles = _shingles
-    prep.minhash.signatures = _signatures
-    prep.pii.Detector.detect = _detect
-    prep.pii.Detector.detect_many = _detect_many
+    prep.measures.minhash.shingles = _shingles
+    prep.measures.minhash.signatures = _signatures
+    prep.measures.pii.Detector.detect = _detect
+    prep.measures.pii.Detector.detect_many = _detect_many

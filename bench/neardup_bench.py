@@ -10,7 +10,7 @@ Part 1, on the first ``--sample-rows`` text rows of the file, in one process:
   string of each row (datasketch's default SHA-1 hash): the plain way to use the library;
 - **datasketch loop, prep's hash**: the same loop with ``hashfunc`` returning prep's 32-bit shingle hash, whose
   signatures must equal prep's bit for bit;
-- **prep**: ``prep.minhash.signatures`` over the whole sample (numpy, two threads).
+- **prep**: ``prep.measures.minhash.signatures`` over the whole sample (numpy, two threads).
 
 Both signature sets then go through the same LSH banding and exact verification, and the verified pairs are
 compared: the detections must be the same. (The boilerplate filter is off in part 1, so that all three paths see
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import prep  # noqa: E402
-import prep.minhash as mh  # noqa: E402
+import prep.measures.minhash as mh  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -70,7 +70,7 @@ def part1(path: str, rows: int) -> dict:
 
     config = mh.NearDupConfig(boilerplate_share=0.0)
     frame = sample_frame(path, rows)
-    fp = mh.fingerprint_rows(frame, config)  # also warms polars and the permutations
+    fp = mh.signatures_of(frame, config)  # also warms polars and the permutations
     entries = fp.searchable()
     texts = fp.text.gather(entries)
     mb = sum(len(t.encode()) for t in texts.to_list()) / 1e6

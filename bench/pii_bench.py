@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 import prep  # noqa: E402
 from prep.config import Settings  # noqa: E402
-from prep.pii import analyzer  # noqa: E402
+from prep.measures.pii import analyzer  # noqa: E402
 from rules.pi001_pii_detected import PiiDetected  # noqa: E402
 
 

@@ -812,7 +812,7 @@ def main() -> int:
     sets = {"this study (any score)": PREFILTERS_ANY_SCORE}
     try:
         sys.path.insert(0, str(ROOT))
-        from prep.pii import PREFILTERS as PREP_PREFILTERS  # type: ignore
+        from prep.measures.pii import PREFILTERS as PREP_PREFILTERS  # type: ignore
 
         check_prefilters("prep/pii.py PREFILTERS", PREP_PREFILTERS, all_sets, EDGE_CASES, edge_dets, report)
         sets["prep/pii.py"] = PREP_PREFILTERS

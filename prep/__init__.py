@@ -3,7 +3,7 @@
 from prep.api import count_tokens, lint, load
 from prep.config import Settings
 from prep.dataset import Source
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.errors import PrepError
 from prep.finding import Finding, Severity
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import polars as pl
 
-from prep import engine
 from prep.catalog import load_catalog
 from prep.config import Settings
 from prep.dataset import Source
+from prep.engine import run as engine
 from prep.errors import ConfigError
 from prep.readers import ReadLimits, read_source, source_from_frame
 from prep.tokenizers import count_tokens_family
@@ -20,7 +20,7 @@ def count_tokens(base_model: str, texts: Sequence[str], *, catalog_overrides: di
     """Exact token counts of ``texts`` for ``base_model``'s tokenizer: raw text, no BOS/EOS, batched."""
     catalog = load_catalog(catalog_overrides)
     if base_model not in catalog:
-        from prep.catalog import did_you_mean
+        from prep.errors import did_you_mean
 
         raise ConfigError(f"unknown base model '{base_model}'{did_you_mean(base_model, catalog)}")
     return [int(n) for n in count_tokens_family(catalog[base_model].tokenizer, list(texts))]

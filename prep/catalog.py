@@ -6,14 +6,13 @@ adds or overrides a model from config (``[tool.prep.catalog.<name>]``); the keys
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from importlib import resources
 from typing import Any
 
-from prep.errors import ConfigError
+from prep.errors import ConfigError, did_you_mean
 from prep.tokenizers import FAMILIES
 
 if sys.version_info >= (3, 11):
@@ -117,8 +116,3 @@ def resolve_models(requested: Iterable[str], catalog: Mapping[str, ModelSpec]) -
     order = {name: i for i, name in enumerate(catalog)}
     return [catalog[name] for name in sorted(set(names), key=order.__getitem__)]
 
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """A ' (did you mean 'x'?)' suffix for error messages, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""

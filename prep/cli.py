@@ -15,8 +15,8 @@ import click
 from prep import __version__, api, config
 from prep.catalog import load_catalog
 from prep.errors import PrepError
-from prep.quoting import terminal_safe
 from prep.progress import Progress
+from prep.quoting import terminal_safe
 from prep.reporters import REPORTERS
 
 
@@ -158,7 +158,7 @@ def lint(
         from prep.reporters import html
 
         try:
-            Path(html_file).write_text(html.render(result), encoding="utf-8")
+            Path(html_file).write_text(html.render(html.collect(result)), encoding="utf-8")
         except OSError as exc:
             raise click.UsageError(f"cannot write {html_file}: {exc.strerror or exc}") from None
     _echo(REPORTERS[output_format](result), nl=False)
@@ -278,7 +278,7 @@ def rules(code: str | None) -> None:
     """List the rules (code, name, default severity, summary), or print the documentation of one (code or name)."""
     import inspect
 
-    from prep.registry import all_rules, lookup
+    from prep.engine.registry import all_rules, lookup
 
     known = all_rules()
     if code is None:

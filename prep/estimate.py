@@ -24,11 +24,14 @@ from typing import Any
 
 import polars as pl
 
-from prep import engine
 from prep.api import load
-from prep.catalog import ModelSpec
-from prep.config import MAX_EPOCHS, Settings
+from prep.catalog import ModelSpec, load_catalog, resolve_models
+from prep.config import Settings
 from prep.dataset import Source
+from prep.engine.context import Context, Progress
+from prep.engine.fit import Fit
+from prep.errors import ConfigError
+from prep.measures.tokens import text_stats, token_counts
 
 
 @dataclass(frozen=True)
@@ -59,20 +62,17 @@ class ModelEstimate:
         return self.trained_tokens / 1e6 * self.rate
 
     @property
+    def fit(self) -> Fit:
+        return Fit(self.model, self.rows, self.data_bytes, self.epochs)
+
+    @property
     def max_epochs(self) -> int:
         """The most epochs the row limit allows (0: the rows exceed even one epoch's limit)."""
-        if self.rows == 0:
-            return MAX_EPOCHS
-        return min(MAX_EPOCHS, self.model.rows_at_1_epoch // self.rows)
+        return self.fit.max_epochs
 
     @property
     def fits(self) -> bool:
-        return (
-            self.rows > 0
-            and self.truncated_rows == 0
-            and self.data_bytes <= self.model.data_cap_bytes
-            and self.rows <= self.model.row_limit(self.epochs)
-        )
+        return self.rows > 0 and self.truncated_rows == 0 and self.fit.fits
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,22 +120,24 @@ def estimate(
     *,
     settings: Settings | None = None,
     models: Sequence[str] | None = None,
-    progress: engine.Progress | None = None,
+    progress: Progress | None = None,
 ) -> Estimate:
     """Tokens, trained tokens, credits and fit of ``data`` for each selected base model."""
     settings = settings or Settings()
     if models is not None:
         settings = settings.with_overrides(models=tuple(models))
-    the_plan = engine.plan(settings.with_overrides(select=("TK001",), ignore=()))
+    models = resolve_models(settings.models, load_catalog(settings.catalog, f"{settings.origin}: catalog"))
+    if not models:
+        raise ConfigError("no base model given: pass --model NAME (or --model all), or set 'model' in config")
     source = load(data, settings, role="train")
-    ctx = engine.Context([source], the_plan.models, the_plan.settings, progress)
+    ctx = Context([source], models, settings, progress)
     pairs = source.pair_rows().select("row")
-    data_bytes = ctx.text_bytes(source)
+    data_bytes = text_stats(ctx, source)[1]
     out = []
-    for model in the_plan.models:
+    for model in models:
         counts = {}
         for field_name in ("prompt", "completion"):
-            tokens = ctx.tokens(source, field_name, model.tokenizer)
+            tokens = token_counts(ctx, source, field_name, model.tokenizer)
             counts[field_name] = pairs.join(tokens, on="row", how="left")["tokens"].fill_null(0)
         over = (counts["prompt"] + settings.margin > model.prompt_budget) | (
             counts["completion"] + settings.margin > model.completion_budget

@@ -42,6 +42,9 @@ class Finding:
     row: int | None = None
     field: str | None = None
     data: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+    # What ``prep prepare`` acts on, typed (never written out): :class:`Spans` or :class:`Copy`, per the rule's
+    # :attr:`~prep.engine.rule.Rule.prepare` action.
+    evidence: Any = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,3 +58,19 @@ class Finding:
             "field": self.field,
             "data": self.data,
         }
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Evidence of a redacting rule: the spans of the field to redact, each with ``start``, ``end`` and ``entity``
+    (the typed placeholder ``[ENTITY]`` replaces it)."""
+
+    spans: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Evidence of a keep-one rule: the row is a copy of ``kept_row`` (None: the rule marks no copy here, as for a
+    cluster too large to trust)."""
+
+    kept_row: int | None

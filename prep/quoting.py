@@ -3,7 +3,7 @@
 Every value a finding, a note, a report or a manifest quotes from the data (a label, a column name, a JSON key, a
 chat role, a text snippet) passes through :func:`quote_values` first:
 
-1. **PII is masked** exactly as PI001 masks its evidence (:func:`prep.pii.mask`): the default detector (PI001's
+1. **PII is masked** exactly as PI001 masks its evidence (:func:`prep.measures.pii.mask`): the default detector (PI001's
    default entity types and scores, offline) runs over the values, and each detected span is replaced by its
    masked form (``alice.w.leak@corp-example.com`` becomes ``a***@c***.com``). Only values that meet a prefilter
    condition reach presidio, so quoting ordinary labels costs no analyzer.
@@ -28,7 +28,7 @@ _UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn")
 
 @lru_cache(maxsize=1)
 def default_detector():
-    from prep.pii import DEFAULT_ENTITIES, DEFAULT_THRESHOLDS, Detector
+    from prep.measures.pii import DEFAULT_ENTITIES, DEFAULT_THRESHOLDS, Detector
 
     return Detector(entities=DEFAULT_ENTITIES, thresholds=DEFAULT_THRESHOLDS)
 

@@ -203,7 +203,6 @@ BUNDLED_FILES = {"llama3": "llama3-tokenizer.model", "mistral-v1": "mistral-v1-t
 
 def _bundled_file(family: str) -> tuple[bytes, str] | None:
     import os
-    import sys
 
     for folder in (os.environ.get("PREP_TOKENIZER_DIR"), import_directory()):
         if folder:

@@ -34,7 +34,7 @@ def _check_keys(options: dict[str, Any], procedure: str) -> None:
         if elsewhere:
             raise ProcError(f"option '{key}' is an option of {' and '.join(elsewhere)}, not of {procedure}")
         if procedure not in _TAKES_SETTINGS:
-            from prep.catalog import did_you_mean
+            from prep.errors import did_you_mean
 
             raise ProcError(
                 f"unknown option '{key}'{did_you_mean(key, sorted(own))}; {procedure} takes: {', '.join(sorted(own))}"

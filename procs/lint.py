@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from snowflake.snowpark import (
     Session,  # the handlers' first argument (Snowpark reads the hint)
 )

@@ -29,8 +29,24 @@ from snowflake.snowpark import (
 import prep
 from prep.prepare import PrepareOptions, prepare_data
 from prep.quoting import quote_values
-from procs.common import SourceQuery, describe_source, new_run_id, quote_identifier, read_frame, settings_for
-from procs.sql import RUNS, Name, ProcError, as_options, dumps, insert_rows, registry, subquery
+from procs.common import (
+    SourceQuery,
+    describe_source,
+    new_run_id,
+    quote_identifier,
+    read_frame,
+    settings_for,
+)
+from procs.sql import (
+    RUNS,
+    Name,
+    ProcError,
+    as_options,
+    dumps,
+    insert_rows,
+    registry,
+    subquery,
+)
 
 SPLITS = ("train", "validation", "excluded")
 
@@ -105,14 +121,13 @@ def _snapshot(session, source: SourceQuery, table: Name) -> None:
 def _write_decisions(session, names: dict[str, Name], prepared, text: tuple[bool, bool]) -> None:
     """Split and reasons of every row that is not a plain training row, and the redacted text of rows with PII,
     into the snapshot (through a decisions table: bound values, a few rows per hundred)."""
-    records = []
-    for r in prepared.rows:
-        split = r.split if not r.reasons and r.split else "excluded"
-        redacted = bool(r.redactions)
-        if split == "train" and not redacted:
-            continue
-        records.append((r.row, split, dumps(sorted(r.reasons)) if r.reasons else None,
-                        r.prompt if redacted else None, r.completion if redacted else None))
+    rows = prepared.frame.filter((pl.col("split") != "train") | pl.col("redacted"))
+    records = [
+        (row, split, dumps(reasons) if reasons else None, prompt if redacted else None, completion if redacted else None)
+        for row, split, reasons, prompt, completion, redacted in rows.select(
+            "row", "split", "reasons", "prompt", "completion", "redacted"
+        ).iter_rows()
+    ]
     decisions = names["decisions"]
     session.sql(
         f"CREATE TABLE {decisions.sql} (ROW_INDEX NUMBER, SPLIT VARCHAR, REASONS VARCHAR, PROMPT VARCHAR, "
@@ -148,14 +163,10 @@ def _create_views(session, names: dict[str, Name], latest: dict[str, Name]) -> N
 def _output_errors(prepared, settings) -> tuple[dict[str, int], Any]:
     """The outputs linted again: PREP_FINETUNE refuses a run whose train or validation data still has errors."""
 
-    def frame_of(rows):
-        return pl.DataFrame({"prompt": [r.prompt for r in rows], "completion": [r.completion for r in rows]},
-                            schema={"prompt": pl.String, "completion": pl.String})
-
-    validation = prepared.validation
+    validation = prepared.validation.select("prompt", "completion")
     relint = prep.lint(
-        prep.load(frame_of(prepared.train), settings, name="train"),
-        validation=prep.load(frame_of(validation), settings, role="validation", name="validation") if validation else None,
+        prep.load(prepared.train.select("prompt", "completion"), settings, name="train"),
+        validation=prep.load(validation, settings, role="validation", name="validation") if validation.height else None,
         settings=settings,
     )
     errors: dict[str, int] = {}

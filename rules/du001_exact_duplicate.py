@@ -1,7 +1,8 @@
 import polars as pl
 
-from prep.finding import Severity
-from prep.rule import Rule
+from prep.engine.rule import PrepareAction, Rule
+from prep.finding import Copy, Severity
+from prep.measures.text import exact_keys
 
 
 class ExactDuplicate(Rule):
@@ -28,10 +29,11 @@ class ExactDuplicate(Rule):
     code = "DU001"
     name = "exact-duplicate"
     severity = Severity.WARNING
+    prepare = PrepareAction.KEEP_ONE
 
     def check_source(self, ctx, source):
         dupes = (
-            ctx.normalized_pairs(source)
+            exact_keys(ctx, source)
             .with_columns(
                 pl.col("row").min().over("p", "c").alias("kept"),
                 pl.len().over("p", "c").alias("size"),
@@ -44,6 +46,7 @@ class ExactDuplicate(Rule):
                 source.name,
                 f"exact duplicate of row {kept} (kept; {size} rows in the group)",
                 row=row,
+                evidence=Copy(kept),
                 kept_row=kept,
                 group_size=size,
             )

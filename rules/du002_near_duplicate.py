@@ -2,17 +2,18 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from prep.finding import Severity
+from prep.engine.rule import PrepareAction, Rule, row_list
+from prep.finding import Copy, Severity
 from prep.limits import SCAN_CHARS, long_rows
-from prep.neardup import NearDupOptions, clusters
-from prep.rule import Rule
-from prep.text import normalized, row_list
+from prep.measures.minhash import NearDupConfig
+from prep.measures.neardup import clusters
+from prep.measures.text import normalized
 
 KEEP = ("first", "longest")
 
 
 @dataclass(frozen=True)
-class Options(NearDupOptions):
+class Options(NearDupConfig):
     max_cluster_size: int = 100
     keep: str = "first"
 
@@ -98,6 +99,7 @@ class NearDuplicate(Rule):
     name = "near-duplicate"
     severity = Severity.WARNING
     Options = Options
+    prepare = PrepareAction.KEEP_ONE
 
     def check_source(self, ctx, source):
         options = self.options
@@ -117,6 +119,7 @@ class NearDuplicate(Rule):
                     cluster_size=cluster.size,
                     distinct_texts=cluster.distinct,
                     suspicious=True,
+                    evidence=Copy(None),
                     rows=cluster.rows[:100],
                 )
                 continue
@@ -145,5 +148,6 @@ class NearDuplicate(Rule):
                     matched_row=member.matched_row,
                     similarity=round(member.similarity, 4),
                     suspicious=False,
+                    evidence=Copy(cluster.kept_row),
                     **({"compared_chars": SCAN_CHARS} if member.row in cut else {}),
                 )

@@ -1,8 +1,8 @@
 import polars as pl
 
+from prep.engine.rule import Rule, row_list
 from prep.finding import Severity
-from prep.rule import Rule
-from prep.text import row_list
+from prep.measures.text import exact_keys
 
 
 class ConflictingCompletions(Rule):
@@ -32,7 +32,7 @@ class ConflictingCompletions(Rule):
 
     def check_source(self, ctx, source):
         groups = (
-            ctx.normalized_pairs(source)
+            exact_keys(ctx, source)
             .with_columns(pl.col("c").n_unique().over("p").alias("distinct"))
             .filter(pl.col("distinct") > 1)
             .sort("row")

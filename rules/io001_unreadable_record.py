@@ -1,5 +1,5 @@
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
 
 
 class UnreadableRecord(Rule):

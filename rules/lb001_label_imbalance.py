@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
+from prep.measures.labels import label_stats
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class LabelImbalance(Rule):
 
     def check(self, ctx):
         for source in ctx.train:
-            stats = ctx.labels(source)
+            stats = label_stats(ctx, source)
             if not stats.label_like or len(stats.counts) < 2:
                 continue
             total = stats.n_rows

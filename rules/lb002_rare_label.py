@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
+from prep.measures.labels import label_stats
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class RareLabel(Rule):
 
     def check(self, ctx):
         for source in ctx.train:
-            stats = ctx.labels(source)
+            stats = label_stats(ctx, source)
             if not stats.label_like:
                 continue
             for label, n in sorted(stats.counts.items(), key=lambda item: (item[1], item[0])):

@@ -1,7 +1,8 @@
 import polars as pl
 
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
+from prep.measures.labels import label_stats
 
 
 class UnseenValidationLabel(Rule):
@@ -33,13 +34,13 @@ class UnseenValidationLabel(Rule):
 
     def check(self, ctx):
         train = ctx.train
-        if not train or not ctx.labels(train[0]).label_like:
+        if not train or not label_stats(ctx, train[0]).label_like:
             return
-        seen = set().union(*(ctx.labels(source).counts for source in train))
+        seen = set().union(*(label_stats(ctx, source).counts for source in train))
         for source in ctx.sources:
             if source.role != "validation":
                 continue
-            stats = ctx.labels(source)
+            stats = label_stats(ctx, source)
             unseen = stats.frame.filter(~pl.col("label").is_in(list(seen)))
             for row, label in unseen.iter_rows():
                 n = stats.counts[label]

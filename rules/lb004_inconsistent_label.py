@@ -1,7 +1,7 @@
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.labels import variant_key
+from prep.measures.labels import label_stats, variant_key
 from prep.quoting import quote_values
-from prep.rule import Rule
 
 
 class InconsistentLabel(Rule):
@@ -36,11 +36,11 @@ class InconsistentLabel(Rule):
 
     def check(self, ctx):
         train = ctx.train
-        if not train or not ctx.labels(train[0]).label_like:
+        if not train or not label_stats(ctx, train[0]).label_like:
             return
         totals: dict[str, int] = {}
         for source in ctx.sources:
-            for label, n in ctx.labels(source).counts.items():
+            for label, n in label_stats(ctx, source).counts.items():
                 totals[label] = totals.get(label, 0) + n
         groups: dict[str, list[str]] = {}
         for label in totals:
@@ -52,7 +52,7 @@ class InconsistentLabel(Rule):
             main = variants[0]
             for variant in variants[1:]:
                 for source in ctx.sources:
-                    stats = ctx.labels(source)
+                    stats = label_stats(ctx, source)
                     if variant not in stats.counts:
                         continue
                     shown = dict(zip(variants, quote_values(variants)))

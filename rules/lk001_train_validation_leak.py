@@ -1,12 +1,13 @@
 from dataclasses import dataclass
 
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.neardup import NearDupOptions, leaks
-from prep.rule import Rule
+from prep.measures.minhash import NearDupConfig
+from prep.measures.neardup import leaks
 
 
 @dataclass(frozen=True)
-class Options(NearDupOptions):
+class Options(NearDupConfig):
     pass
 
 
@@ -40,6 +41,10 @@ class TrainValidationLeak(Rule):
     name = "train-validation-leak"
     severity = Severity.ERROR
     Options = Options
+
+    def leaking(self, ctx, validation, train):
+        """The rows of ``validation`` this rule would report against ``train`` (prepare's re-check after a split)."""
+        return {leak.row for leak in leaks(ctx, validation, train, self.options.config())}
 
     def check(self, ctx):
         config = self.options.config()

@@ -1,11 +1,17 @@
 from dataclasses import dataclass, field
 
 from prep.dataset import TEXT_FIELDS
+from prep.engine.rule import PrepareAction, Rule
 from prep.errors import ConfigError
-from prep.finding import Severity
+from prep.finding import Severity, Spans
 from prep.limits import SCAN_CHARS
-from prep.pii import DEFAULT_ERROR_ENTITIES, DEFAULT_THRESHOLDS, DEFAULT_WARNING_ENTITIES, PHONE_REGIONS, Detector
-from prep.rule import Rule
+from prep.measures.pii import (
+    DEFAULT_ERROR_ENTITIES,
+    DEFAULT_THRESHOLDS,
+    DEFAULT_WARNING_ENTITIES,
+    PHONE_REGIONS,
+    Detector,
+)
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
 
@@ -50,9 +56,9 @@ class PiiDetected(Rule):
     `spacy-model` turns on PERSON, LOCATION and NRP too (as warnings).
 
     **Fast, with presidio's own results.** A vectorised prefilter over the whole column (one necessary condition
-    per entity type, in `prep/pii.py`) picks the texts that could hold each type; only those reach presidio,
+    per entity type, in `prep/measures/pii/`) picks the texts that could hold each type; only those reach presidio,
     asked only for those types, on two processes. Phone numbers are searched in the windows of text that can
-    hold one (same results as presidio's recognizer, argued in `prep/pii.py` and tested against it). The
+    hold one (same results as presidio's recognizer, argued in `prep/measures/pii/` and tested against it). The
     findings are the same as running presidio on every row (`bench/pii_bench.py` compares both on a whole file).
 
     **The defaults**, chosen on support-ticket style data (`bench/pii_study.py`, `bench/pii_quality.py`):
@@ -81,7 +87,7 @@ class PiiDetected(Rule):
     ## Why is this bad?
     A fine-tuned model memorises what it is trained on and can repeat it to anyone who prompts it. Customer
     e-mails, phone numbers, card numbers and national ids in training data are a compliance incident waiting to
-    happen. Redact them (`prep.pii.redact` replaces each span with `[EMAIL_ADDRESS]` and so on) or drop the rows
+    happen. Redact them (`prep.measures.pii.redact` replaces each span with `[EMAIL_ADDRESS]` and so on) or drop the rows
     before training.
 
     ## Example
@@ -107,6 +113,7 @@ class PiiDetected(Rule):
     name = "pii-detected"
     severity = Severity.ERROR
     Options = Options
+    prepare = PrepareAction.REDACT
 
     def entities(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         errors, warnings = self.options.error_entities, self.options.warning_entities
@@ -136,13 +143,13 @@ class PiiDetected(Rule):
         ctx.progress("PII candidates")
         pending = detector.detect_many([source.text_rows(field_name)["text"] for source, field_name in columns])
         ctx.on_close(lambda: pending.close(abort=True))
-        ctx.background[self.code] = (detector, columns, pending)
+        self._started = (detector, columns, pending)  # the instance lives for exactly this run
 
     def check(self, ctx):
         errors, _ = self.entities()
-        if self.code not in ctx.background:
+        if getattr(self, "_started", None) is None:
             self.start(ctx)
-        detector, columns, pending = ctx.background.pop(self.code)
+        (detector, columns, pending), self._started = self._started, None
         by_score: dict[float, list[str]] = {}
         for entity in detector.entities:
             by_score.setdefault(detector.min_score(entity), []).append(entity)
@@ -182,6 +189,7 @@ class PiiDetected(Rule):
             field=field_name,
             severity=Severity.ERROR if any(e in errors for e in masks) else Severity.WARNING,
             entities={entity: len(values) for entity, values in masks.items()},
+            evidence=Spans(tuple(detections)),
             spans=[
                 {"entity": d.entity, "start": d.start, "end": d.end, "score": d.score, "masked": d.masked}
                 for d in detections

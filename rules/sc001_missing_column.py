@@ -1,7 +1,7 @@
 from prep.dataset import TEXT_FIELDS
+from prep.engine.rule import Rule
 from prep.finding import Severity
 from prep.quoting import quote, quote_values
-from prep.rule import Rule
 
 _LISTED = 20  # column names listed in a message
 

@@ -1,6 +1,6 @@
 from prep.dataset import TEXT_FIELDS
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
 
 
 class NullValue(Rule):

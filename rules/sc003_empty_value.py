@@ -1,8 +1,8 @@
 import polars as pl
 
 from prep.dataset import TEXT_FIELDS
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
 
 
 class EmptyValue(Rule):

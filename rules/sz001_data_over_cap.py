@@ -1,5 +1,6 @@
-from prep.caps import CapRule
 from prep.finding import Severity
+from prep.measures.tokens import text_stats
+from rules._caps import CapRule
 
 
 class DataOverCap(CapRule):
@@ -29,7 +30,7 @@ class DataOverCap(CapRule):
     unit = "bytes"
 
     def measure(self, ctx, source):
-        return ctx.text_bytes(source)
+        return text_stats(ctx, source)[1]
 
     def cap(self, ctx, model):
         return model.data_cap_bytes

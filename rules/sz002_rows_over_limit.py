@@ -1,5 +1,7 @@
-from prep.caps import CapRule
+from prep.engine.fit import max_epochs
 from prep.finding import Severity
+from prep.measures.tokens import text_stats
+from rules._caps import CapRule
 
 
 class RowsOverLimit(CapRule):
@@ -30,13 +32,13 @@ class RowsOverLimit(CapRule):
     unit = "rows"
 
     def measure(self, ctx, source):
-        return ctx.trainable_rows(source)
+        return text_stats(ctx, source)[0]
 
     def cap(self, ctx, model):
         return model.row_limit(ctx.settings.epochs)
 
     def explain(self, ctx, model):
         rows = sum(self.measure(ctx, s) for s in ctx.train)
-        fitting = model.rows_at_1_epoch // rows if rows else 0
-        advice = f"at most {min(fitting, 10)} epochs fit" if fitting >= 1 else "no number of epochs fits"
+        fitting = max_epochs(model, rows) if rows else 0
+        advice = f"at most {fitting} epochs fit" if fitting >= 1 else "no number of epochs fits"
         return f" ({model.rows_at_1_epoch:,} rows at 1 epoch / {ctx.settings.epochs} epochs; {advice})"

@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
+from prep.measures.tokens import text_stats
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class TooFewRows(Rule):
         train = [s for s in ctx.train if s.n_records > 0]
         if not train:
             return
-        rows = sum(ctx.trainable_rows(s) for s in train)
+        rows = sum(text_stats(ctx, s)[0] for s in train)
         if rows < self.options.min_rows:
             yield self.finding(
                 train[0].name,

@@ -1,5 +1,5 @@
-from prep.budget import BudgetRule
 from prep.finding import Severity
+from rules._budget import BudgetRule
 
 
 class PromptOverBudget(BudgetRule):

@@ -2,10 +2,10 @@ import polars as pl
 from ftfy.badness import is_bad
 
 from prep.dataset import TEXT_FIELDS
+from prep.engine.rule import Rule
 from prep.finding import Severity
 from prep.limits import SCAN_CHARS
 from prep.quoting import quote
-from prep.rule import Rule
 
 REPLACEMENT = "\ufffd"
 # C0 controls other than tab, newline and carriage return; DEL; C1 controls.

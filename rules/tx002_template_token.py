@@ -1,8 +1,8 @@
 import polars as pl
 
 from prep.dataset import TEXT_FIELDS
+from prep.engine.rule import Rule
 from prep.finding import Severity
-from prep.rule import Rule
 
 # Special and chat-template tokens of the Llama 3 and Mistral families, plus ChatML, whose literal text in
 # training data means a template was applied (or half-applied) before the data reached Cortex.

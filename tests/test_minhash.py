@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import prep
-import prep.minhash as mh
+import prep.measures.minhash as mh
 from prep.config import Settings
 from tests.conftest import shared
 
@@ -198,7 +198,7 @@ def test_banding_finds_the_same_candidates_as_datasketch_minhashlsh():
 
     records, _ = injected(n_copies=150, seed=5)
     frame = pl.DataFrame(records[:600] + records[-150:]).with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
-    fp = mh.fingerprint_rows(frame, CONFIG)
+    fp = mh.signatures_of(frame, CONFIG)
     entries = fp.searchable()
     sig = fp.signature[entries]
     bands, rows = CONFIG.bands, CONFIG.band_rows
@@ -230,7 +230,7 @@ def test_components_equal_union_find(graph):
 @pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 0), (256, 12345), (1, 7)])
 def test_permutations_are_datasketchs(num_perm, seed):
     """prep draws datasketch's affine32 permutation parameters itself (importing datasketch costs a second)."""
-    from prep.minhash import permutations
+    from prep.measures.minhash import permutations
 
     a, b = permutations(num_perm, seed)
     theirs = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations

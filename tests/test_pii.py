@@ -1,4 +1,4 @@
-"""PII (PI001, prep/pii.py): masking, placeholders, redaction, the prefilter, the windowed phone recognizer, offline
+"""PII (PI001, prep/measures/pii/): masking, placeholders, redaction, the prefilter, the windowed phone recognizer, offline
 loading, configuration errors, and no raw value in any output."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import prep
-from prep import pii
+from prep.measures import pii
+from prep.measures.pii import phones
 from prep.config import Settings
 from prep.reporters import REPORTERS
 from rules.pi001_pii_detected import PiiDetected
@@ -135,21 +136,23 @@ def test_a_failing_run_stops_the_pii_workers(monkeypatch):
 
     monkeypatch.setenv("PREP_PROCESSES", "2")  # two workers, whatever the machine
 
-    from prep.engine import Plan, run
-    from prep.rule import Rule
+    from prep.engine.run import Plan, run
+    from prep.engine.rule import Rule
+
+    detecting = PiiDetected()
 
     class Boom(Rule):
         code, name, severity = "ZZ999", "boom", prep.Severity.ERROR
 
         def check(self, ctx):
-            assert ctx.background["PI001"][2]._futures  # detection is under way in the background
+            assert detecting._started[2]._futures  # detection is under way in the background
             raise RuntimeError("boom")
 
     frame = pl.DataFrame({"prompt": (EDGE_CASES * 10) + _sample_texts()}).with_columns(completion=pl.lit("ok"))
     source = prep.load(frame, Settings())
     settings_ = Settings(models=("llama3-8b",))
     with pytest.raises(RuntimeError, match="boom"):
-        run([source], Plan(settings_, [], [Boom(), PiiDetected()]))
+        run([source], Plan(settings_, [], [Boom(), detecting]))
     assert multiprocessing.active_children() == []
 
 
@@ -174,10 +177,10 @@ def _phone(text: str, windowed: bool, regions=pii.PHONE_REGIONS) -> list[tuple[i
 
 
 def test_windowing_applies_to_the_installed_phonenumbers():
-    # If this fails, phonenumbers changed its candidate pattern: re-check the argument in prep/pii.py and update
+    # If this fails, phonenumbers changed its candidate pattern: re-check the argument in prep/measures/pii/ and update
     # _VERIFIED_PATTERN (until then prep searches whole texts: correct, slower).
-    assert pii._phone_patterns() is not None
-    assert pii._char_tables() is not None  # the extension patterns too (_VERIFIED_EXTENSION)
+    assert phones._phone_patterns() is not None
+    assert phones._char_tables() is not None  # the extension patterns too (_VERIFIED_EXTENSION)
     engine = pii.analyzer("", pii.PHONE_REGIONS, True)
     assert any(type(r).__name__ == "_WindowedPhoneRecognizer" for r in engine.registry.recognizers)
 
@@ -188,7 +191,7 @@ def test_every_candidate_lies_inside_a_run():
 
     texts = EDGE_CASES + _sample_texts() + ["x1 ext. 5;ext=7 int 9 #12 ~3 ｘ4 anexo 6 доб 8, 5#", "a\t,ext:-12"]
     for text in texts:
-        scan = pii.phone_runs(text, (1, 1))
+        scan = phones.phone_runs(text, (1, 1))
         spans = scan.runs + scan.skipped
         for match in _PATTERN.finditer(text):
             assert any(s <= match.start() and match.end() <= e for s, e in spans), (text, match.group())
@@ -218,8 +221,8 @@ def test_min_digits_follow_from_phonenumbers_metadata():
         for cc in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
     )
     for regions, (plus, national) in (
-        (pii.PHONE_REGIONS, pii._phone_min_digits(pii.PHONE_REGIONS)),
-        (pii.PHONE_REGIONS_WITH_DE, pii._phone_min_digits(pii.PHONE_REGIONS_WITH_DE)),
+        (pii.PHONE_REGIONS, phones._phone_min_digits(pii.PHONE_REGIONS)),
+        (pii.PHONE_REGIONS_WITH_DE, phones._phone_min_digits(pii.PHONE_REGIONS_WITH_DE)),
     ):
         assert plus <= min(with_plus, non_geo)
         for region in regions:
@@ -291,14 +294,14 @@ def test_skipped_tries_bound_the_matchers_tries():
     import phonenumbers
 
     for text in ["a 12-34 b (5) 6/7 8.9 x 10 ext 11 #12 - 13#", "1 2 3 4 5", "12.3-45 (6) 7", "99 ab 9-9 9.9"]:
-        scan = pii.phone_runs(text, (100, 100))  # everything skipped
+        scan = phones.phone_runs(text, (100, 100))  # everything skipped
         assert not scan.runs
-        exact = pii._skipped_tries(text, scan.skipped)
-        assert exact <= pii._skipped_bound(text, scan.skipped)
+        exact = phones._skipped_tries(text, scan.skipped)
+        assert exact <= phones._skipped_bound(text, scan.skipped)
         for region in pii.PHONE_REGIONS:
             matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=1)
             assert list(matcher) == []
-            assert pii._MAX_TRIES - matcher._max_tries <= exact, (text, region)
+            assert phones._MAX_TRIES - matcher._max_tries <= exact, (text, region)
 
 
 SCANNABLE = st.lists(
@@ -312,7 +315,7 @@ SCANNABLE = st.lists(
 
 def _scans_agree(text: str) -> None:
     for min_digits in ((6, 7), (1, 1), (4, 4)):
-        regex, array = pii._scan_regex(text, min_digits), pii._scan_numpy(text, min_digits)
+        regex, array = phones._scan_regex(text, min_digits), phones._scan_numpy(text, min_digits)
         assert regex == array, (text, min_digits)
 
 
@@ -327,14 +330,14 @@ def test_numpy_scan_equals_the_regex_scan(text):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(SCANNABLE, max_size=8))
 def test_one_scan_of_many_texts_equals_each_text_scanned_alone(texts):
-    assert pii.scan_many(texts, (6, 7)) == [pii._scan_regex(t, (6, 7)) for t in texts]
+    assert phones.scan_many(texts, (6, 7)) == [phones._scan_regex(t, (6, 7)) for t in texts]
 
 
 def test_numpy_scan_equals_the_regex_scan_on_real_and_long_text():
     texts = EDGE_CASES + _sample_texts() + [_log(600), "x1 ext. 5;ext=7 int 9 #12 ~3 ｘ4 anexo 6 доб 8, 5#" * 50]
     for text in texts:
         _scans_agree(text)
-    assert len(pii.phone_runs(_log(600), (6, 7)).runs) > 500
+    assert len(phones.phone_runs(_log(600), (6, 7)).runs) > 500
 
 
 @settings(max_examples=300, deadline=None)
@@ -342,9 +345,9 @@ def test_numpy_scan_equals_the_regex_scan_on_real_and_long_text():
 def test_skipped_bound_is_at_least_the_exact_count(text):
     """The cheap bound may replace the exact count: it is never lower, and where the exact count refuses a text
     (overlapping candidates) the bound reaches the limit, so the exact path runs."""
-    scan = pii.phone_runs(text, (100, 100))
-    exact, bound = pii._skipped_tries(text, scan.skipped), pii._skipped_bound(text, scan.skipped)
-    assert bound >= (pii._MAX_TRIES if exact is None else exact)
+    scan = phones.phone_runs(text, (100, 100))
+    exact, bound = phones._skipped_tries(text, scan.skipped), phones._skipped_bound(text, scan.skipped)
+    assert bound >= (phones._MAX_TRIES if exact is None else exact)
 
 
 def test_blank_artifacts_change_nothing_even_with_context_words():
@@ -436,7 +439,7 @@ def test_phone_regions_are_a_locale_choice():
 def test_the_types_validated_without_presidio_are_presidios_own():
     """Detector.validate skips loading presidio for these types (PI001's defaults): each must be one the blank
     pipeline's recognizers support."""
-    from prep.pii import DEFAULT_ENTITIES, analyzer
+    from prep.measures.pii import DEFAULT_ENTITIES, analyzer
 
     supported = set(analyzer("").get_supported_entities("en"))
     assert set(DEFAULT_ENTITIES) <= supported

@@ -244,7 +244,7 @@ def test_force_refuses_a_directory_holding_the_input_or_other_files(tmp_path, ru
 _CRASH = r"""
 import os, signal, sys
 from pathlib import Path
-import prep.prepare as p
+import prep.prepare.output as p
 
 step = int(sys.argv[1]); calls = [0]
 
@@ -260,7 +260,7 @@ def dying(fn):
 # every call that moves or deletes directories, wherever prepare makes it
 os.rename = dying(os.rename)
 os.replace = dying(os.replace)
-p.shutil.rmtree = dying(p.shutil.rmtree)
+p.shutil.rmtree = dying(p.shutil.rmtree)  # (the shutil module itself: every caller)
 for name in ("_exchange",):
     if hasattr(p, name):
         setattr(p, name, dying(getattr(p, name)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import random
 
 import pytest
@@ -184,14 +183,14 @@ def test_inside_snowflake_pii_detection_never_creates_a_process(monkeypatch):
     import polars as pl
 
     import prep
-    import prep.pii
+    import prep.measures.pii
 
     def refuse(*args, **kwargs):
         raise AssertionError("a process pool was created inside Snowflake")
 
     texts = pl.Series([f"call 415-555-{i:04d} or mail a{i}@example.org" for i in range(400)])
     monkeypatch.setenv("PREP_PROCESSES", "2")
-    monkeypatch.setattr(prep.pii, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(prep.measures.pii.pool, "ProcessPoolExecutor", refuse)
     monkeypatch.setattr(futures, "ProcessPoolExecutor", refuse)
     monkeypatch.setattr(sys, "_xoptions", {**sys._xoptions, "snowflake_import_directory": "/tmp/imports/"})
     from prep.quoting import default_detector

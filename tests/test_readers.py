@@ -282,7 +282,6 @@ def test_polars_jsonl_path_takes_clean_files_and_real_data(tmp_path):
 
 # --- hostile input: bounded, located, never an internal error ---------------------------------------------------
 
-import gzip  # noqa: E402
 import os  # noqa: E402
 import threading  # noqa: E402
 import zlib  # noqa: E402

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from prep.errors import ConfigError
-from prep.registry import all_rules, lookup, select
-from prep.rule import NoOptions
+from prep.engine.registry import all_rules, lookup, select
+from prep.engine.rule import NoOptions
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example")
 

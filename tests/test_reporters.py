@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from prep.engine import LintResult
 from prep.finding import Finding, Severity
-from prep.registry import all_rules
+from prep.engine.registry import all_rules
 from prep.reporters import github
 from tests.conftest import REPO
 

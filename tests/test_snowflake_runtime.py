@@ -71,7 +71,6 @@ def runtime():
 
 @pytest.fixture(scope="module")
 def server():
-    import fakesnow
 
     logging.getLogger("uvicorn").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
@@ -161,4 +160,4 @@ def test_the_sandbox_refuses_processes_other_addresses_and_writes_outside_tmp(ru
     assert "os.fork" in outside_snowflake["refused"] and outside_snowflake["found"] == 400
     assert inside == {"found": 400, "refused": []}
     forks = [r for r in report["refusals"] if r["event"] == "os.fork" and r["prep_frame"]]
-    assert forks and "prep/pii.py" in forks[0]["prep_frame"], json.dumps(report["refusals"], indent=1)
+    assert forks and "prep/measures/pii/pool.py" in forks[0]["prep_frame"], json.dumps(report["refusals"], indent=1)

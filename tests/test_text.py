@@ -7,7 +7,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prep.text import normalized
+from prep.measures.text import normalized
 
 WHITESPACE = st.sampled_from([" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\x0b", "\x0c", "\x1f", "\x85"])
 PIECES = st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8), WHITESPACE)

@@ -24,7 +24,14 @@ from prep.dataset import Source
 from prep.errors import InputError
 from prep.readers import csv_file, json_array, jsonl, parquet
 from prep.readers.records import from_typed_frame
-from prep.readers.stream import BLOCK, ReadLimits, iter_segments, open_stream, read_all, sniff_text
+from prep.readers.stream import (
+    BLOCK,
+    ReadLimits,
+    iter_segments,
+    open_stream,
+    read_all,
+    sniff_text,
+)
 
 __all__ = ["FORMATS", "ReadLimits", "detect_kind", "read_source", "source_from_frame"]
 

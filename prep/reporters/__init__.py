@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.reporters import github, json_reporter, junit, sarif, text
 
 REPORTERS: dict[str, Callable[[LintResult], str]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.reporters.locations import line_index, line_of
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}

@@ -12,9 +12,12 @@ import html
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from prep import __version__
-from prep.engine import LintResult
+from prep.engine.run import LintResult
+from prep.measures.labels import label_stats
+from prep.measures.tokens import token_counts
 
 WIDTH, HEIGHT, PAD = 640, 220, 36
 COLORS = {"prompt": "#3b6ea8", "completion": "#c9733a", "error": "#b3261e", "warning": "#b07d00", "info": "#5f6b7a"}
@@ -58,17 +61,41 @@ def _bars(chart_id: str, title: str, labels: Sequence[str], values: Sequence[flo
     return f'<section><h2>{_e(title)}</h2>{"".join(parts)}</section>'
 
 
-def _token_charts(result: LintResult) -> list[str]:
+@dataclass
+class ReportData:
+    """What the page shows, measured before rendering: the run's result, the token count of every training row
+    per tokenizer family and field, and the label counts (already masked for display)."""
+
+    result: LintResult
+    tokens: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    labels: dict[str, int] = field(default_factory=dict)
+
+
+def collect(result: LintResult) -> ReportData:
+    """Measure what :func:`render` draws (this tokenizes every training row, once per tokenizer family)."""
     ctx = result.context
+    data = ReportData(result)
     if ctx is None or not ctx.train:
-        return []
+        return data
+    for family in dict.fromkeys(m.tokenizer for m in result.models):
+        for field_name in ("prompt", "completion"):
+            data.tokens[family, field_name] = [
+                c for source in ctx.train for c in token_counts(ctx, source, field_name, family)["tokens"].to_list()
+            ]
+    stats = label_stats(ctx, ctx.train[0])
+    if stats.label_like and stats.counts:
+        data.labels = stats.shown_counts()
+    return data
+
+
+def _token_charts(data: ReportData) -> list[str]:
     charts = []
-    families = {}
-    for model in result.models:
+    families: dict[str, list] = {}
+    for model in data.result.models:
         families.setdefault(model.tokenizer, []).append(model)
     for family, models in families.items():
         for field_name in ("prompt", "completion"):
-            counts = [c for source in ctx.train for c in ctx.tokens(source, field_name, family)["tokens"].to_list()]
+            counts = data.tokens.get((family, field_name), [])
             if not counts:
                 continue
             budgets = sorted({m.budget(field_name) for m in models})
@@ -94,31 +121,29 @@ def _token_charts(result: LintResult) -> list[str]:
     return charts
 
 
-def render(result: LintResult) -> str:
+def render(data: ReportData) -> str:
+    """The page, from what :func:`collect` measured."""
+    result = data.result
     summary = result.summary()
-    charts = _token_charts(result)
-    ctx = result.context
-    if ctx is not None and ctx.train:
-        stats = ctx.labels(ctx.train[0])
-        if stats.label_like and stats.counts:
-            shown = stats.shown_counts()
-            charts.append(_bars("labels", "Labels (training rows per class)", list(shown),
-                                list(shown.values()), "#4f7d5c"))
+    charts = _token_charts(data)
+    if data.labels:
+        charts.append(_bars("labels", "Labels (training rows per class)", list(data.labels),
+                            list(data.labels.values()), "#4f7d5c"))
     by_code = summary["by_code"]
     severity = {f.code: f.severity.value for f in result.findings}
     charts.append(_bars("findings", "Findings by rule", list(by_code) or ["none"], list(by_code.values()) or [0],
                         [COLORS[severity[c]] for c in by_code] or "#888"))
     clusters = Counter()
-    for f in result.findings:
-        if f.code == "DU002" and "cluster" in f.data:
+    for f in result.findings:  # the near-duplicate rule's members (by the data they carry, not by rule)
+        if "cluster" in f.data and "cluster_size" in f.data:
             clusters[f.data["cluster"]] = max(clusters[f.data["cluster"]], int(f.data.get("cluster_size", 0)))
     top = clusters.most_common(30)
     charts.append(_bars("clusters", "Near-duplicate clusters (rows per cluster, largest 30)",
                         [f"#{c}" for c, _ in top] or ["none"], [n for _, n in top] or [0], "#7a5195"))
     entities = Counter()
-    for f in result.findings:
-        if f.code == "PI001":
-            entities.update(f.data.get("entities", {}))
+    for f in result.findings:  # findings that count personal data by entity type
+        if isinstance(f.data.get("entities"), dict):
+            entities.update(f.data["entities"])
     charts.append(_bars("pii", "PII found (detections per entity type; values are never shown)",
                         list(entities) or ["none"], list(entities.values()) or [0], "#b3261e"))
 

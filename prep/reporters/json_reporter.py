@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 
 SCHEMA_VERSION = 1
 

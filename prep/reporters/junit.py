@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.finding import Severity
 from prep.reporters.locations import line_index, line_of
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.finding import Finding
 
 

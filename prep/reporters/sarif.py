@@ -13,7 +13,7 @@ import json
 from pathlib import PurePath
 
 from prep import __version__
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.reporters.locations import line_index, line_of
 from prep.suppress import fingerprint
 

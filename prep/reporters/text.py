@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from prep.engine import LintResult
+from prep.engine.run import LintResult
 from prep.finding import Severity
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prep.dataset import Source
-from prep.engine import Context, over_budget
+from prep.engine.context import Context
+from prep.engine.rule import Rule
 from prep.finding import Finding
-from prep.rule import Rule
+from prep.measures.tokens import over_budget
 
 
 class BudgetRule(Rule):

@@ -9,17 +9,17 @@ per run with the configured options and severity and calls :meth:`Rule.check` on
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints
 
-from prep.catalog import did_you_mean
-from prep.errors import ConfigError
+from prep.errors import ConfigError, did_you_mean
 from prep.finding import Finding, Severity
 
 if TYPE_CHECKING:
     from prep.dataset import Source
-    from prep.engine import Context
+    from prep.engine.context import Context
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,11 +27,21 @@ class NoOptions:
     """For rules without options."""
 
 
+class PrepareAction(str, enum.Enum):
+    """What ``prep prepare`` does with the rows a rule's findings name (the rule declares it; prepare never names a
+    rule)."""
+
+    BY_SEVERITY = "by-severity"  # an error finding excludes its row (per ``--errors``); other findings change nothing
+    REDACT = "redact"  # the finding's evidence (:class:`~prep.finding.Spans`) is personal data (per ``--pii``)
+    KEEP_ONE = "keep-one"  # the finding's evidence (:class:`~prep.finding.Copy`) marks a copy (per ``--duplicates``)
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
     Options: ClassVar[type] = NoOptions
+    prepare: ClassVar[PrepareAction] = PrepareAction.BY_SEVERITY
 
     def __init__(self, options: Any = None, severity: Severity | None = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -53,6 +63,17 @@ class Rule:
     def check_source(self, ctx: Context, source: Source) -> Iterable[Finding]:
         return ()
 
+    # --- what prepare may ask of a rule ---
+
+    def leaking(self, ctx: Context, validation: Source, train: Source) -> set[int]:
+        """Rows of ``validation`` that leak from ``train`` (a leak rule implements it): after splitting, prepare
+        moves such rows to training, or excludes them from a validation file. The default finds none."""
+        return set()
+
+    @classmethod
+    def checks_leaks(cls) -> bool:
+        return cls.leaking is not Rule.leaking
+
     # --- helpers ---
 
     def finding(
@@ -63,6 +84,7 @@ class Rule:
         row: int | None = None,
         field: str | None = None,
         severity: Severity | None = None,
+        evidence: Any = None,
         **data: Any,
     ) -> Finding:
         """A finding of this rule. ``severity`` lets a rule grade one finding (PI001 by entity type); a severity
@@ -76,6 +98,7 @@ class Rule:
             row=row,
             field=field,
             data=data,
+            evidence=evidence,
         )
 
     @classmethod
@@ -145,3 +168,9 @@ def iter_rule_classes(modules: Iterable[Any]) -> Iterator[type[Rule]]:
         for obj in vars(module).values():
             if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__:
                 yield obj
+
+
+def row_list(rows: list[int], limit: int = 5) -> str:
+    """'3, 17, 42' or '3, 17, 42, 51, 60 and 12 more', for messages that name rows."""
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown if len(rows) <= limit else f"{shown} and {len(rows) - limit:,} more"

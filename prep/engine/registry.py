@@ -8,9 +8,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from prep.catalog import did_you_mean
-from prep.errors import ConfigError
-from prep.rule import Rule, iter_rule_classes
+from prep.engine.rule import Rule, iter_rule_classes
+from prep.errors import ConfigError, did_you_mean
 
 CODE = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME = re.compile(r"^[a-z]+(-[a-z0-9]+)*$")
@@ -21,7 +20,9 @@ def all_rules() -> tuple[type[Rule], ...]:
     """Every rule class, sorted by code. Each module in ``rules/`` holds exactly one rule."""
     import rules
 
-    modules = [importlib.import_module(f"rules.{m.name}") for m in pkgutil.iter_modules(rules.__path__)]
+    # modules whose name starts with "_" hold what several rules share (base classes), not rules
+    modules = [importlib.import_module(f"rules.{m.name}") for m in pkgutil.iter_modules(rules.__path__)
+               if not m.name.startswith("_")]
     found: list[type[Rule]] = []
     for module in modules:
         classes = list(iter_rule_classes([module]))

@@ -25,8 +25,9 @@ from typing import Any
 
 import polars as pl
 
-from prep.catalog import did_you_mean
-from prep.errors import ConfigError
+from prep.engine.context import source_key
+from prep.errors import ConfigError, did_you_mean
+from prep.quoting import quote_values, quoted_keys
 
 
 @dataclass(frozen=True)
@@ -85,15 +86,11 @@ class LabelStats:
     def shown(self, label: str) -> str:
         """``label`` as outputs may show it: PII masked, control characters escaped (:mod:`prep.quoting`)."""
         if self._shown is None:
-            from prep.quoting import quote_values
-
             self._shown = dict(zip(self.counts, quote_values(self.counts)))
         return self._shown[label] if label in self._shown else quote_values([label])[0]
 
     def shown_counts(self, labels: list[str] | None = None) -> dict[str, int]:
         """Rows per label (all, or ``labels``), keyed by the shown labels (two that show alike stay apart)."""
-        from prep.quoting import quoted_keys
-
         return quoted_keys({label: self.counts[label] for label in (self.counts if labels is None else labels)})
 
 
@@ -132,3 +129,21 @@ def stats(pairs: pl.DataFrame, settings: LabelSettings, decide: bool = True) -> 
     else:
         like, reason = True, f"{k} distinct short completions in {n:,} rows"
     return LabelStats(label_like=like if decide else False, reason=reason, frame=frame, counts=counts, first_row=first)
+
+
+def label_stats(ctx, source) -> LabelStats:
+    """Label statistics of ``source`` for the run, computed once; a validation source is label-like when the first
+    training source is. The run's notes say whether the training data was taken as label-like, and why."""
+    def compute() -> LabelStats:
+        settings = ctx.settings.label_settings()
+        if source.role == "train":
+            found = stats(source.pair_rows(), settings)
+            kind = "label-like" if found.label_like else "not label-like"
+            ctx.notes.setdefault("labels", {"text": f"{source.name} is {kind}: {found.reason}"})
+            return found
+        found = stats(source.pair_rows(), settings, decide=False)
+        train = ctx.train
+        found.label_like = bool(train) and label_stats(ctx, train[0]).label_like
+        return found
+
+    return ctx.memo(source_key("labels", source), compute)

@@ -1,7 +1,7 @@
-"""Near-duplicate clusters (DU002) and training/validation leaks (LK001), over :mod:`prep.minhash`.
+"""Near-duplicate clusters and training/validation leaks, over :mod:`prep.measures.minhash`.
 
-Both rules, and later ``prep prepare``, call :func:`clusters` and :func:`leaks`; the fingerprints behind them are
-computed once per run by :meth:`prep.engine.Context.fingerprints`.
+The near-duplicate and leak rules, and ``prep prepare``, call :func:`clusters` and :func:`leaks`; the signatures
+behind them are computed once per run and configuration (:func:`signatures`).
 """
 
 from __future__ import annotations
@@ -13,57 +13,33 @@ import numpy as np
 import polars as pl
 
 from prep.dataset import Source
-from prep.engine import Context
-from prep.minhash import (
-    COMPARE,
+from prep.engine.context import Context, source_key
+from prep.measures.minhash import (
     NearDupConfig,
     ShingleTable,
+    Signatures,
     candidate_pairs,
     components,
     near_duplicate_pairs,
     pair_similarities,
     shingle_table,
+    signatures_of,
 )
+from prep.measures.text import exact_keys
 
 
-@dataclass(frozen=True)
-class NearDupOptions:
-    """Options shared by DU002 and LK001 (kebab-case in config: ``num-perm``, ``boilerplate-share``, ...)."""
+def signatures(ctx: Context, source: Source, config: NearDupConfig, reference: Source | None = None) -> Signatures:
+    """MinHash signatures of ``source``'s text rows under ``config``, computed once per run. With ``reference``
+    (training data, for leakage), the boilerplate shingles are the reference's."""
+    config = config.config()
 
-    threshold: float = 0.6
-    compare: str = "prompt+completion"
-    ngram: int = 2
-    num_perm: int = 128
-    seed: int = 1
-    nfkc: bool = True
-    lowercase: bool = True
-    strip_punctuation: bool = True
-    boilerplate_share: float = 0.1
+    def compute() -> Signatures:
+        boilerplate = None if reference is None else signatures(ctx, reference, config).boilerplate
+        ctx.progress(f"MinHash signatures of {source.name}")
+        return signatures_of(source.pair_rows(), config, boilerplate)
 
-    def __post_init__(self) -> None:
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
-        if self.compare not in COMPARE:
-            raise ValueError(f"compare must be one of {', '.join(COMPARE)}, got {self.compare!r}")
-        if not 1 <= self.ngram <= 10:
-            raise ValueError(f"ngram must be from 1 to 10, got {self.ngram}")
-        if not 16 <= self.num_perm <= 1024:
-            raise ValueError(f"num-perm must be from 16 to 1024, got {self.num_perm}")
-        if not 0 <= self.boilerplate_share <= 1:
-            raise ValueError(f"boilerplate-share must be in [0, 1], got {self.boilerplate_share}")
-
-    def config(self) -> NearDupConfig:
-        return NearDupConfig(
-            threshold=self.threshold,
-            ngram=self.ngram,
-            num_perm=self.num_perm,
-            seed=self.seed,
-            compare=self.compare,
-            nfkc=self.nfkc,
-            lowercase=self.lowercase,
-            strip_punctuation=self.strip_punctuation,
-            boilerplate_share=self.boilerplate_share,
-        )
+    reference_key = None if reference is None else (reference.role, reference.name)
+    return ctx.memo(source_key("signatures", source, config, reference_key), compute)
 
 
 @dataclass
@@ -98,11 +74,11 @@ def _similar(
 def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "first") -> list[Cluster]:
     """Clusters of near-duplicate rows of ``source`` (two or more rows each), in order of their first row.
 
-    Rows are linked by verified pairs (see :func:`prep.minhash.near_duplicate_pairs`) and by identical normalised
+    Rows are linked by verified pairs (see :func:`prep.measures.minhash.near_duplicate_pairs`) and by identical normalised
     text; clusters are the connected components (union-find). ``keep`` picks the row kept: ``first`` or
     ``longest`` (most characters of compared text, then first).
     """
-    fp = ctx.fingerprints(source, config)
+    fp = signatures(ctx, source, config)
     n = len(fp.rows)
     searchable = fp.has_shingles
     pairs = candidate_pairs(fp.signature, fp.searchable(), config)
@@ -190,8 +166,8 @@ class Leak:
 
 def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig) -> list[Leak]:
     """Validation rows that are exact or near duplicates of a row of ``train``, each with its best match."""
-    tfp = ctx.fingerprints(train, config)
-    vfp = ctx.fingerprints(validation, config, reference=train)
+    tfp = signatures(ctx, train, config)
+    vfp = signatures(ctx, validation, config, reference=train)
     best: dict[int, Leak] = {}
 
     def offer(v_entry: int, t_entry: int, value: float, exact: bool) -> None:
@@ -213,8 +189,8 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
     )
     for v_entry, t_entry in exact.iter_rows():
         offer(v_entry, t_entry, 1.0, True)
-    light = ctx.normalized_pairs(validation).join(
-        ctx.normalized_pairs(train).group_by("p", "c").agg(pl.col("row").min().alias("train_row")),
+    light = exact_keys(ctx, validation).join(
+        exact_keys(ctx, train).group_by("p", "c").agg(pl.col("row").min().alias("train_row")),
         on=["p", "c"],
         how="inner",
     )

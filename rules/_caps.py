@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prep.catalog import ModelSpec
-from prep.engine import Context
+from prep.engine.context import Context
+from prep.engine.rule import Rule
 from prep.finding import Finding
-from prep.rule import Rule
 
 
 @dataclass(frozen=True)

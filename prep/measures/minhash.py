@@ -6,7 +6,7 @@ The pipeline, for one source (or two, training and validation, for leakage):
    Unicode NFKC, lower case, punctuation and symbols to spaces, whitespace collapsed (each step configurable).
 2. **Shingle** into word n-grams (``ngram``, default 2). A text with fewer words than ``ngram`` has one shingle:
    all its words. Words are hashed with polars' vectorised hash under a fixed seed (identical in every process
-   for a given polars version, which :meth:`NearDupConfig.fingerprint` includes), and n-gram hashes are combined
+   for a given polars version, which :meth:`NearDupConfig.config_id` includes), and n-gram hashes are combined
    from word hashes with numpy over the whole batch. Rows with identical normalised text are collapsed to one
    representative first.
 3. **Boilerplate**: shingles present in more than ``boilerplate_share`` of the rows (estimated on an evenly
@@ -35,13 +35,12 @@ import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import polars as pl
 
 from prep.limits import SCAN_CHARS
-
 from prep.tokenizers import thread_count
 
 COMPARE = ("prompt+completion", "prompt", "completion")
@@ -66,7 +65,8 @@ _WORD_SEED = 0x5EED
 
 @dataclass(frozen=True)
 class NearDupConfig:
-    """Every knob of the near-duplicate pipeline; :meth:`fingerprint` names a configuration in reports."""
+    """Every knob of the near-duplicate pipeline (DU002's and LK001's options are this, plus their own);
+    :meth:`config_id` names a configuration in reports."""
 
     threshold: float = 0.6
     ngram: int = 2
@@ -78,10 +78,27 @@ class NearDupConfig:
     strip_punctuation: bool = True
     boilerplate_share: float = 0.1
 
-    def fingerprint(self) -> str:
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        if self.compare not in COMPARE:
+            raise ValueError(f"compare must be one of {', '.join(COMPARE)}, got {self.compare!r}")
+        if not 1 <= self.ngram <= 10:
+            raise ValueError(f"ngram must be from 1 to 10, got {self.ngram}")
+        if not 16 <= self.num_perm <= 1024:
+            raise ValueError(f"num-perm must be from 16 to 1024, got {self.num_perm}")
+        if not 0 <= self.boilerplate_share <= 1:
+            raise ValueError(f"boilerplate-share must be in [0, 1], got {self.boilerplate_share}")
+
+    def config(self) -> NearDupConfig:
+        """Only the pipeline's own knobs (a rule's options subclass this): the key under which a run keeps the
+        signatures, shared by every rule with the same knobs."""
+        return NearDupConfig(**{f.name: getattr(self, f.name) for f in fields(NearDupConfig)})
+
+    def config_id(self) -> str:
         """A short name of this configuration and of the polars version whose word hash it uses: detections
-        are reproducible under the same fingerprint."""
-        text = ";".join(f"{k}={v}" for k, v in sorted(asdict(self).items())) + f";polars={pl.__version__}"
+        are reproducible under the same name."""
+        text = ";".join(f"{k}={v}" for k, v in sorted(asdict(self.config()).items())) + f";polars={pl.__version__}"
         return "minhash-" + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
     @property
@@ -149,7 +166,7 @@ def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
 
 def word_hashes(words: pl.Series) -> np.ndarray:
     """64-bit hashes of words, with polars' vectorised hash under a fixed seed: the same in every process for a
-    given polars version (the version is part of :meth:`NearDupConfig.fingerprint`)."""
+    given polars version (the version is part of :meth:`NearDupConfig.config_id`)."""
     return words.hash(seed=_WORD_SEED).to_numpy().astype(_U64, copy=False)
 
 
@@ -297,7 +314,7 @@ def band_keys(signature: np.ndarray, band: int, rows: int) -> np.ndarray:
 
 
 @dataclass
-class Fingerprints:
+class Signatures:
     """What the near-duplicate pipeline keeps per source: the compared text, exact-duplicate representatives and
     the MinHash signature of each representative (a compact uint32 array, not per-row objects)."""
 
@@ -350,9 +367,9 @@ def filtered_shingles(
     return owner, h
 
 
-def fingerprint_rows(
+def signatures_of(
     frame: pl.DataFrame, config: NearDupConfig, boilerplate: np.ndarray | None = None
-) -> Fingerprints:
+) -> Signatures:
     """Compared text, exact-duplicate representatives and signatures for the rows of ``frame`` (columns
     ``row``, ``prompt``, ``completion``, both text). ``boilerplate`` defaults to this frame's own."""
     text = compared_text(frame, config)
@@ -375,7 +392,7 @@ def fingerprint_rows(
         present = np.zeros(len(batch), dtype=bool)
         present[owner] = True
         has[batch] = present
-    return Fingerprints(
+    return Signatures(
         rows=frame["row"].to_numpy().astype(np.int64),
         text=text,
         representative=first,

@@ -1,0 +1,8 @@
+"""Per-row measures: functions of columns that know nothing of rules or findings.
+
+Each takes a run's :class:`~prep.engine.context.Context` only to keep its result for the other rules (``memo``),
+and computes over whole columns (polars, numpy, batch tokenisation): token counts and bounds (:mod:`.tokens`),
+normalised text and exact-duplicate keys (:mod:`.text`), labels (:mod:`.labels`), MinHash signatures, clusters and
+leaks (:mod:`.minhash`, :mod:`.neardup`), personal data (:mod:`.pii`). Each is also what a Snowflake vectorized UDF
+would call on a batch of rows.
+"""

@@ -1,0 +1,114 @@
+"""Detection in worker processes while the other rules run, or on demand in this process; workers die with their
+parent."""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import numpy as np
+
+from prep.measures.pii import phones
+from prep.measures.pii.analyzer import analyzer
+from prep.measures.pii.masking import Detection
+
+# Below this many candidate texts one process is faster than forking a second one.
+PARALLEL_MIN_TEXTS = 300
+
+
+class PendingDetections:
+    """Detections of :meth:`Detector.detect_many`, computed in worker processes or on demand."""
+
+    def __init__(self, detector, parts: list[tuple[np.ndarray, list[tuple[str, tuple[str, ...]]]]],
+                 jobs: list[tuple[str, tuple[str, ...]]]) -> None:
+        self.detector, self.parts, self.jobs = detector, parts, jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Any] = []
+        self._batches: list[list[tuple[str, tuple[str, ...]]]] = []
+
+    def start(self, workers: int) -> None:
+        import multiprocessing
+
+        detector = self.detector
+        analyzer(detector.spacy_model, detector.phone_regions, True)  # load before forking: the workers inherit it
+        size = max(50, -(-len(self.jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
+        self._batches = [self.jobs[i : i + size] for i in range(0, len(self.jobs), size)]
+        try:
+            context: Any = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform: one process, on demand
+            return
+        try:
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                             initargs=(os.getpid(),))
+            self._futures = [self._pool.submit(_analyze_jobs, detector, batch) for batch in self._batches]
+        except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): on demand
+            self.close()
+
+    def result(self) -> list[dict[int, list[Detection]]]:
+        """Detections per text index of each column, for the texts that have any."""
+        results: list[list[Detection]] = []
+        if self._futures:
+            try:
+                for future in self._futures:
+                    results.extend(future.result())
+            except (OSError, BrokenProcessPool):  # the workers died: do it here
+                results = []
+            finally:
+                self.close()
+        if len(results) != len(self.jobs):
+            results = _analyze_jobs(self.detector, self.jobs)
+        out, cursor = [], 0
+        for index, part in self.parts:
+            found = results[cursor : cursor + len(part)]
+            cursor += len(part)
+            out.append({int(i): f for i, f in zip(index, found) if f})
+        return out
+
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers (a no-op once done); ``abort`` terminates them mid-batch (the run failed)."""
+        if self._pool is not None:
+            if abort:  # Python 3.14 has ProcessPoolExecutor.terminate_workers(); before it, the processes
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._futures = []
+
+
+def _worker_init(parent: int) -> None:
+    """In a PII worker, first thing: die with the parent, however it dies (Linux's parent-death signal covers
+    SIGKILL and the OOM killer; elsewhere the worker ends when its pipe to the parent closes), and leave Ctrl-C to
+    the parent, which stops the workers itself and prints one line."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _analyze_jobs(detector, jobs: list[tuple[str, tuple[str, ...]]]) -> list[list[Detection]]:
+    """Detections of each (text, entity types) job; the phone runs of all its texts are scanned at once and handed
+    to the windowed phone recognizer for the duration of the batch."""
+    min_digits = phones._phone_min_digits(detector.phone_regions)
+    texts = [text for text, entities in jobs if text and "PHONE_NUMBER" in entities]
+    recognizer = getattr(analyzer(detector.spacy_model, detector.phone_regions, True), "windowed_phones", None)
+    if recognizer is not None and min_digits is not None and texts and phones._char_tables() is not None:
+        recognizer.prescanned.update(
+            (text, (min_digits, scan)) for text, scan in zip(texts, phones.scan_many(texts, min_digits))
+        )
+    try:
+        return [detector.analyze(text, entities, windowed=True) for text, entities in jobs]
+    finally:
+        if recognizer is not None:
+            recognizer.prescanned.clear()
