@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     truth = json.loads(Path(args.path + ".truth.json").read_text(encoding="utf-8"))
 
     import prep
-    from prep.engine.registry import all_rules
+    from prep.engine.pack import all_rules
 
     result = prep.lint(args.path, models=args.model or ["llama3-8b"])
     models = {m.name for m in result.models}

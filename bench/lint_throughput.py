@@ -8,7 +8,7 @@ from ``/proc/self/status``) belongs to that one run and the tokenizer caches of 
 The child imports prep (timed and reported apart), then times ``prep.lint(path, models=[...], progress=callback)``:
 the callback timestamps each stage prep announces (one per rule, one per tokenizer pass), and the child also marks
 when reading the file ends and when the final model-fit table starts, by wrapping ``prep.api.load`` and
-``prep.engine.model_fits``, and when a tokenizer is loaded by wrapping ``prep.tokenizers.get_tokenizer``
+``prep.engine.run.model_fits``, and when a tokenizer is loaded by wrapping ``prep.tokenizers.get_tokenizer``
 (read-only instrumentation: prep's code is not changed).
 
 A model selection is one ``--models`` item: a catalog name, ``all``, or names joined by commas
@@ -47,8 +47,8 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
     t0 = time.perf_counter()
     import prep
     import prep.api
-    import prep.engine
-    from prep.engine.registry import all_rules
+    import prep.engine.run
+    from prep.engine.pack import all_rules
     from prep.reporters import REPORTERS
 
     all_rules()  # import the rule modules here, not inside the timed run
@@ -66,7 +66,7 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
     def progress(message: str) -> None:
         marks.append((time.perf_counter(), message.replace(path, name), _status_kb("VmHWM")))
 
-    real_load, real_fits = prep.api.load, prep.engine.model_fits
+    real_load, real_fits = prep.api.load, prep.engine.run.model_fits
 
     def load(data, settings, *, role="train", name=None):
         marks.append((time.perf_counter(), f"read {role} file", _status_kb("VmHWM")))
@@ -93,12 +93,12 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
         finally:
             marks.append((time.perf_counter(), resume, _status_kb("VmHWM")))
 
-    prep.api.load, prep.engine.model_fits, tokenizers.get_tokenizer = load, model_fits, get_tokenizer
+    prep.api.load, prep.engine.run.model_fits, tokenizers.get_tokenizer = load, model_fits, get_tokenizer
     start = time.perf_counter()
     result = prep.lint(path, models=models, progress=progress)
     end = time.perf_counter()
     end_hwm = _status_kb("VmHWM")
-    prep.api.load, prep.engine.model_fits, tokenizers.get_tokenizer = real_load, real_fits, real_get
+    prep.api.load, prep.engine.run.model_fits, tokenizers.get_tokenizer = real_load, real_fits, real_get
 
     # [stage, seconds, MB the peak RSS grew by during the stage]
     stages: list[list] = []

@@ -10,7 +10,12 @@ rule, the reader and the reporters as they are, so that both implementations mus
 - **PII**: presidio's ``AnalyzerEngine.analyze`` on every text with every entity type, presidio's own
   PhoneRecognizer and the spaCy pipeline's tokens (no prefilter, no windows), in one process.
 
-Nothing in prep imports this module; it changes prep only in the process that calls :func:`install`.
+The policies stay prep's: PII is looked for in a text's first ``SCAN_CHARS`` characters. Token counts here are
+exact for every text, where prep estimates texts over ``LONG_TEXT_BYTES`` (1 MiB): findings are identical only on
+files without such texts, as the generated ones are.
+
+Nothing in prep imports this module; it changes prep only in the process that calls :func:`install`, and refuses
+to run if an attribute it replaces has moved.
 """
 
 from __future__ import annotations
@@ -25,16 +30,19 @@ import polars as pl
 CALLS: Counter[str] = Counter()
 
 
-def _count_tokens_family(family, texts):
-    from prep.tokenizers import get_tokenizer
+def _count_tokens_bounded(family, texts, enough=None):
+    from prep.tokenizers import BoundedCounts, get_tokenizer
 
     tokenizer = get_tokenizer(family)
     CALLS["tokenizer encode (one text)"] += len(texts)
-    return np.array([len(tokenizer.encode(text)) for text in texts], dtype=np.int64)
+    counts = np.array([len(tokenizer.encode(text)) for text in texts], dtype=np.int64)  # whole texts, exact
+    return BoundedCounts(counts, np.zeros(len(texts), dtype=bool), np.zeros(len(texts), dtype=np.int64))
 
 
-def _tokens_near_budget(self, source, field_name, family):
-    return self.tokens(source, field_name, family)  # no bound: exact counts for every row
+def _tokens_near_budget(ctx, source, field_name, family):
+    from prep.measures.tokens import token_counts
+
+    return token_counts(ctx, source, field_name, family)  # no byte bound: exact counts for every row
 
 
 def _shingles(texts, ngram):
@@ -48,8 +56,11 @@ def _shingles(texts, ngram):
         h = [int(v) for v in pl.Series(words).hash(seed=mh._WORD_SEED).to_list()]
         grams = [h[k : k + ngram] for k in range(len(h) - ngram + 1)] if len(h) >= ngram else [h]
         for gram in grams:
+            combined = gram[0]
+            for nxt in gram[1:]:
+                combined = (combined * mh._COMBINE + nxt) & mh._MASK64
             owners.append(i)
-            hashes.append(mh.combine_python(gram))
+            hashes.append(combined)
     return np.array(owners, dtype=np.int64), np.array(hashes, dtype=np.uint64)
 
 
@@ -68,8 +79,11 @@ def _signatures(owner, h64, n_rows, config):
 
 
 def _detect(self, texts, processes=None):
+    from prep.limits import SCAN_CHARS
+
     found = {}
-    for i, text in enumerate(texts.cast(pl.String).to_list()):
+    # the same policy as prep: only the first SCAN_CHARS characters of a text are checked (prep.limits)
+    for i, text in enumerate(texts.cast(pl.String).str.slice(0, SCAN_CHARS).to_list()):
         CALLS["presidio analyze (one text)"] += 1
         detections = self.analyze(text)  # every entity type, presidio's PhoneRecognizer, spaCy tokens
         if detections:
@@ -94,14 +108,27 @@ def _detect_many(self, columns, processes=None):
     return _OnDemand(self, columns)
 
 
-def install() -> None:
-    import prep.engine
-    import prep.measures.minhash
-    import prep.measures.pii
+#: (module, attribute, replacement): every patched attribute must already exist, or prep has moved and the
+#: straightforward run would silently measure prep's own kernels.
+_PATCHES = (
+    ("prep.measures.tokens", "count_tokens_bounded", _count_tokens_bounded),
+    ("prep.measures.tokens", "tokens_near_budget", _tokens_near_budget),
+    ("prep.measures.minhash", "shingles", _shingles),
+    ("prep.measures.verify", "shingles", _shingles),  # the exact check's shingle sets
+    ("prep.measures.minhash", "signatures", _signatures),
+    ("prep.measures.pii.detector", "Detector.detect", _detect),
+    ("prep.measures.pii.detector", "Detector.detect_many", _detect_many),
+)
 
-    prep.engine.count_tokens_family = _count_tokens_family
-    prep.engine.Context.tokens_near_budget = _tokens_near_budget
-    prep.measures.minhash.shingles = _shingles
-    prep.measures.minhash.signatures = _signatures
-    prep.measures.pii.Detector.detect = _detect
-    prep.measures.pii.Detector.detect_many = _detect_many
+
+def install() -> None:
+    from importlib import import_module
+
+    for module, attribute, replacement in _PATCHES:
+        owner = import_module(module)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        if not hasattr(owner, name):
+            raise RuntimeError(f"bench/naive.py: {module}.{attribute} is gone; update the patch list")
+        setattr(owner, name, replacement)

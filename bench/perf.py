@@ -21,6 +21,11 @@ Every measurement is a fresh subprocess (peak RSS is that process's ``VmHWM``; n
    ``analyze`` per text), against prep as it is on the same sample; the findings must be identical (compared as
    JSON, exit 1 if not).
 
+4. **prepare against lint** (unless ``--no-prepare``): the commands as a user runs them, each a fresh process
+   from start to exit: ``prep lint FILE --model M --format json`` and ``prep prepare FILE --model M --out DIR``,
+   same file, model and rules (the default configuration), with their wall time, peak RSS and the ratio. The
+   lint findings are kept (``--findings-out``) so two versions can be compared byte for byte.
+
 Last comes the table of the issue's targets: 1 GB in under 60 s and 6 GB (projected linearly from this file
 when it is smaller than 1 GB, and labelled so), at most half the floor, at least 20x the straightforward one.
 """
@@ -83,6 +88,37 @@ def run_floor(path: str, families: list[str]) -> dict:
         sys.stderr.write(proc.stderr)
         raise SystemExit("the tokenisation floor measurement failed")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --- prepare against lint, as commands -------------------------------------------------------------------------
+
+
+def timed_command(argv: list[str], stdout_path: str = os.devnull) -> dict:
+    """Wall time and peak RSS (the child's own, from ``wait4``) of one command; its stdout goes to ``stdout_path``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    with open(stdout_path, "wb") as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=str(REPO))
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped by wait4
+        if code not in (0, 1):
+            err.seek(0)
+            sys.stderr.write(err.read().decode(errors="replace"))
+            raise SystemExit(f"{' '.join(argv)} exited {code}")
+    return {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "exit": code}
+
+
+def prepare_vs_lint(path: str, model: str, findings_out: str | None) -> dict:
+    cli = [sys.executable, "-c", "import sys; from prep.cli import main; sys.exit(main())"]
+    with tempfile.TemporaryDirectory() as tmp:
+        report = findings_out or os.path.join(tmp, "lint.json")
+        lint = timed_command([*cli, "lint", path, "--model", model, "--format", "json", "--no-progress"], report)
+        out = os.path.join(tmp, "out")
+        prepare = timed_command([*cli, "prepare", path, "--model", model, "--out", out, "--no-progress"])
+        counts = json.loads(Path(out, "manifest.json").read_text())["counts"]
+    return {"model": model, "lint": lint, "prepare": prepare, "ratio": round(prepare["wall_s"] / lint["wall_s"], 3),
+            "counts": counts}
 
 
 # --- the parent ----------------------------------------------------------------------------------------------
@@ -166,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample-mb", type=float, default=20, help="sample for the straightforward comparison")
     p.add_argument("--no-naive", dest="naive", action="store_false", help="skip the straightforward comparison")
     p.add_argument("--json", metavar="OUT", help="write every raw measurement to this JSON file")
+    p.add_argument("--no-prepare", dest="prepare", action="store_false", help="skip prepare against lint")
+    p.add_argument("--findings-out", metavar="OUT", help="keep the JSON report of the prepare-against-lint lint run")
     p.add_argument("--child-floor", help=argparse.SUPPRESS)
     p.add_argument("--families", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -195,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
                 out = os.path.join(tmp, f"{impl}.json")
                 comparison[impl] = run_child(sample, ["all"], render=False, naive=impl != "prep", findings_out=out)
                 comparison[impl + "_findings"] = json.loads(Path(out).read_text())
+
+    versus = None
+    if args.prepare:
+        model = next((m for m in args.models if m != "all" and "," not in m), "llama3-8b")
+        _log(f"prep lint and prep prepare --model {model}, as commands ...")
+        versus = prepare_vs_lint(path, model, args.findings_out)
 
     rows = next(iter(runs.values()))["rows"] if runs else floor["texts"] // 2
     print(f"\nfile: {path} ({size_mb:,.1f} MB, {rows:,} rows); python {sys.version.split()[0]}, "
@@ -266,6 +310,19 @@ def main(argv: list[str] | None = None) -> int:
         for impl in ("prep", "straightforward"):
             del comparison[impl + "_findings"]
 
+    if versus:
+        lint, prep_ = versus["lint"], versus["prepare"]
+        print(f"\n### prepare against lint, --model {versus['model']}, as commands (start to exit)\n")
+        print("| command | wall s | MB/s | peak RSS MB |")
+        print("|---|---:|---:|---:|")
+        for label, run in (("prep lint --format json", lint), ("prep prepare --out DIR", prep_)):
+            print(f"| {label} | {run['wall_s']:.2f} | {size_mb / run['wall_s']:.1f} | {run['peak_rss_mb']:,.0f} |")
+        counts = versus["counts"]
+        print(f"\nprepare / lint = {versus['ratio']:.2f}x (target at most 1.3x: "
+              f"{'met' if versus['ratio'] <= 1.3 else 'NOT met'}); prepare wrote "
+              f"{counts.get('train', '?'):,} train, {counts.get('validation', '?'):,} validation and "
+              f"{counts.get('excluded', '?'):,} excluded rows")
+
     if "all" in runs:
         run = runs["all"]
         wall, peak = run["lint_s"], run["peak_rss_mb"]
@@ -286,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'identical' if same else 'DIFFERENT'} | {'yes' if comparison['speedup'] >= 20 and same else 'no'} |")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"file": path, "size_mb": size_mb, "floor": floor, "runs": runs, "comparison": comparison}, indent=1))
+            {"file": path, "size_mb": size_mb, "floor": floor, "runs": runs, "comparison": comparison,
+             "prepare_vs_lint": versus}, indent=1))
         print(f"\nraw measurements: {args.json}")
     return 0 if same else 1
 

@@ -6,6 +6,7 @@ stderr, never a traceback; set ``PREP_DEBUG=1`` to see the traceback of an inter
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,12 @@ import click
 from prep import __version__, api, config
 from prep.catalog import load_catalog
 from prep.errors import PrepError
+from prep.prepare import (
+    DUPLICATE_POLICIES,
+    ERROR_POLICIES,
+    PII_POLICIES,
+    PrepareOptions,
+)
 from prep.progress import Progress
 from prep.quoting import terminal_safe
 from prep.reporters import REPORTERS
@@ -36,36 +43,43 @@ def _settings(config_file: str | None) -> config.Settings:
     return config.load_file(config_file) if config_file else config.discover()
 
 
-_RUN_OPTIONS = [
-    click.option("--select", multiple=True, metavar="RULES", help="Rules to run: codes, names or prefixes (TK, SC00)."),
-    click.option("--ignore", multiple=True, metavar="RULES", help="Rules to skip: codes, names or prefixes."),
-    click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml)."),
-    click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs for the row limit (SZ002). Default 3."),
-    click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side for template/service differences. Default 16."),
-    click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt')."),
-    click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion')."),
-    click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: when stderr is a terminal)."),
-]
+def _model_option(help_text: str):
+    return click.option("--model", "-m", "models", multiple=True, metavar="NAME", help=help_text)
 
 
-def _run_options(command):
-    """The options every command that runs the rules takes (lint, prepare)."""
-    for option in reversed(_RUN_OPTIONS):
-        command = option(command)
-    return command
+# The options that set a Setting, declared once; a command names those it takes (see _with_settings).
+_SETTING_OPTIONS = {
+    "select": click.option("--select", multiple=True, metavar="RULES", help="Rules to run: codes, names or prefixes (TK, SC00)."),
+    "ignore": click.option("--ignore", multiple=True, metavar="RULES", help="Rules to skip: codes, names or prefixes."),
+    "config_file": click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml)."),
+    "epochs": click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs to train: the row limit and the trained tokens assume it. Default 3."),
+    "margin": click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side for template/service differences. Default 16."),
+    "prompt_col": click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt')."),
+    "completion_col": click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion')."),
+}
+_RUN_SETTINGS = tuple(_SETTING_OPTIONS)  # lint and prepare take them all
+_PROGRESS = click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: when stderr is a terminal).")
 
 
-def _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col) -> config.Settings:
-    """Settings from the config file with the command line's flags applied."""
-    return _settings(config_file).with_overrides(
-        models=_split(models),
-        select=_split(select),
-        ignore=_split(ignore),
-        epochs=epochs,
-        margin=margin,
-        prompt_col=prompt_col,
-        completion_col=completion_col,
-    )
+def _with_settings(*names: str):
+    """Adds the named setting options to a command that also takes ``--model``; the command receives ``settings``
+    (the config file with those flags and the models applied) in their place."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, models: tuple[str, ...], **kwargs):
+            flags = {name: kwargs.pop(name) for name in names}
+            settings = _settings(flags.pop("config_file", None)).with_overrides(
+                models=_split(models),
+                **{name: _split(value) if name in ("select", "ignore") else value for name, value in flags.items()},
+            )
+            return command(*args, settings=settings, **kwargs)
+
+        for name in reversed(names):
+            wrapper = _SETTING_OPTIONS[name](wrapper)
+        return wrapper
+
+    return decorate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,30 +91,21 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str), metavar="PATH...")
 @click.option("--validation", "validation", metavar="PATH", help="A validation file to lint alongside.")
-@click.option(
-    "--model", "-m", "models", multiple=True, metavar="NAME",
-    help="Base model to check (repeatable, or 'all'). Default: 'model' from config.",
-)
+@_model_option("Base model to check (repeatable, or 'all'). Default: 'model' from config.")
 @click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
 @click.option("--baseline", "baseline", metavar="FILE", help="Report only findings not recorded in this baseline.")
 @click.option("--write-baseline", "write_baseline", metavar="FILE", help="Record the current findings as a baseline and exit 0.")
 @click.option("--html", "html_file", metavar="FILE", help="Also write a self-contained HTML report with charts.")
-@_run_options
+@_PROGRESS
+@_with_settings(*_RUN_SETTINGS)
 def lint(
     paths: tuple[str, ...],
     validation: str | None,
-    models: tuple[str, ...],
     output_format: str,
     baseline: str | None,
     write_baseline: str | None,
     html_file: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    config_file: str | None,
-    epochs: int | None,
-    margin: int | None,
-    prompt_col: str | None,
-    completion_col: str | None,
+    settings: config.Settings,
     progress: bool | None,
 ) -> None:
     """Check PATH (JSONL, JSON, CSV or Parquet) for problems before Cortex fine-tuning.
@@ -108,7 +113,6 @@ def lint(
     Several PATHs (as a pre-commit hook passes them) are linted one by one, each as its own dataset, with text
     or github output; the exit code is the worst of them.
     """
-    settings = _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col)
     if len(paths) > 1:
         if validation or baseline or write_baseline or html_file or output_format not in ("text", "github"):
             raise click.UsageError(
@@ -168,22 +172,19 @@ def lint(
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--out", "out_dir", required=True, metavar="DIR", help="Output directory (created; must be empty unless --force).")
-@click.option(
-    "--model", "-m", "models", multiple=True, metavar="NAME",
-    help="Base model(s) the data must fit (repeatable, or 'all'). Default: 'model' from config.",
-)
+@_model_option("Base model(s) the data must fit (repeatable, or 'all'). Default: 'model' from config.")
 @click.option("--validation", "validation", metavar="PATH", help="Use this validation file instead of splitting.")
-@click.option("--validation-fraction", type=float, default=0.1, show_default=True, help="Share of rows for validation (0 to 0.5).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the content-based split.")
-@click.option("--pii", type=click.Choice(["drop", "redact", "keep"]), default="drop", show_default=True, help="Rows with PII: drop them, redact the spans, or keep them.")
-@click.option("--duplicates", type=click.Choice(["keep-one", "keep-all"]), default="keep-one", show_default=True, help="Exact and near duplicates: keep one row per group, or all.")
-@click.option("--errors", type=click.Choice(["exclude", "keep", "fail"]), default="exclude", show_default=True, help="Rows with error findings: exclude them, keep them, or write nothing and exit 1.")
+@click.option("--validation-fraction", type=float, default=PrepareOptions.validation_fraction, show_default=True, help="Share of rows for validation (0 to 0.5).")
+@click.option("--seed", type=int, default=PrepareOptions.seed, show_default=True, help="Seed of the content-based split.")
+@click.option("--pii", type=click.Choice(PII_POLICIES), default=PrepareOptions.pii, show_default=True, help="Rows with PII: drop them, redact the spans, or keep them.")
+@click.option("--duplicates", type=click.Choice(DUPLICATE_POLICIES), default=PrepareOptions.duplicates, show_default=True, help="Exact and near duplicates: keep one row per group, or all.")
+@click.option("--errors", type=click.Choice(ERROR_POLICIES), default=PrepareOptions.errors, show_default=True, help="Rows with error findings: exclude them, keep them, or write nothing and exit 1.")
 @click.option("--force", is_flag=True, help="Replace an output directory that prep wrote before (never one holding anything else).")
-@_run_options
+@_PROGRESS
+@_with_settings(*_RUN_SETTINGS)
 def prepare(
     path: str,
     out_dir: str,
-    models: tuple[str, ...],
     validation: str | None,
     validation_fraction: float,
     seed: int,
@@ -191,13 +192,7 @@ def prepare(
     duplicates: str,
     errors: str,
     force: bool,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    config_file: str | None,
-    epochs: int | None,
-    margin: int | None,
-    prompt_col: str | None,
-    completion_col: str | None,
+    settings: config.Settings,
     progress: bool | None,
 ) -> None:
     """Write clean train.jsonl, validation.jsonl, excluded.jsonl and manifest.json for PATH into DIR.
@@ -208,7 +203,6 @@ def prepare(
     from prep.prepare import PrepareOptions
     from prep.prepare import prepare as run_prepare
 
-    settings = _run_settings(config_file, models, select, ignore, epochs, margin, prompt_col, completion_col)
     options = PrepareOptions(
         validation_fraction=validation_fraction, seed=seed, pii=pii, duplicates=duplicates, errors=errors
     )
@@ -237,34 +231,15 @@ def prepare(
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=True, path_type=str))
-@click.option(
-    "--model", "-m", "models", multiple=True, metavar="NAME",
-    help="Base model(s) to estimate (repeatable, or 'all'). Default: 'model' from config.",
-)
-@click.option("--epochs", type=click.IntRange(1, config.MAX_EPOCHS), help="Epochs to train. Default 3.")
-@click.option("--margin", type=click.IntRange(min=0), help="Tokens reserved on each side. Default 16.")
+@_model_option("Base model(s) to estimate (repeatable, or 'all'). Default: 'model' from config.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml).")
-@click.option("--prompt-col", metavar="COLUMN", help="Column holding the prompt (default 'prompt').")
-@click.option("--completion-col", metavar="COLUMN", help="Column holding the completion (default 'completion').")
-def estimate(
-    path: str,
-    models: tuple[str, ...],
-    epochs: int | None,
-    margin: int | None,
-    output_format: str,
-    config_file: str | None,
-    prompt_col: str | None,
-    completion_col: str | None,
-) -> None:
+@_with_settings("epochs", "margin", "config_file", "prompt_col", "completion_col")
+def estimate(path: str, output_format: str, settings: config.Settings) -> None:
     """Trained tokens, estimated credits, epochs and fit of PATH for each base model."""
     import json
 
     from prep import estimate as estimating
 
-    settings = _settings(config_file).with_overrides(
-        models=_split(models), epochs=epochs, margin=margin, prompt_col=prompt_col, completion_col=completion_col
-    )
     result = estimating.estimate(path, settings=settings)
     if output_format == "json":
         _echo(json.dumps(result.to_dict(), indent=2))
@@ -278,7 +253,7 @@ def rules(code: str | None) -> None:
     """List the rules (code, name, default severity, summary), or print the documentation of one (code or name)."""
     import inspect
 
-    from prep.engine.registry import all_rules, lookup
+    from prep.engine.pack import all_rules, lookup
 
     known = all_rules()
     if code is None:

@@ -16,7 +16,7 @@ Example (``prep.toml``)::
     [rules.too-few-rows]
     min-rows = 300
 
-    [labels]                                # when completions count as class labels (see prep.labels)
+    [labels]                                # when completions count as class labels (see prep.measures.labels)
     mode = "auto"
 
     max-record-bytes = 67108864             # a record over this is reported (IO001), not read
@@ -40,7 +40,6 @@ from typing import Any
 
 from prep.errors import ConfigError, did_you_mean
 from prep.finding import Severity
-from prep.measures.labels import LabelSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -55,6 +54,36 @@ MAX_EPOCHS = 10  # FINETUNE's max_epochs accepts 1..10
 # A record of 64 MiB is over every model's token budget by three orders of magnitude: nothing larger is worth
 # reading, and nothing smaller could still fit a budget.
 DEFAULT_MAX_RECORD_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    mode: str = "auto"
+    max_classes: int = 50
+    max_distinct_share: float = 0.5
+    max_label_chars: int = 100
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], where: str) -> LabelSettings:
+        known = {"mode": "mode", "max-classes": "max_classes", "max-distinct-share": "max_distinct_share",
+                 "max-label-chars": "max_label_chars"}
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            attr = known.get(key) or known.get(key.replace("_", "-"))
+            if attr is None:
+                raise ConfigError(f"{where}: unknown key 'labels.{key}'{did_you_mean(key, known)}; keys: {', '.join(known)}")
+            values[attr] = value
+        settings = cls(**values)
+        if settings.mode not in ("auto", "on", "off"):
+            raise ConfigError(f"{where}: labels.mode must be 'auto', 'on' or 'off', got {settings.mode!r}")
+        for name in ("max_classes", "max_label_chars"):
+            value = getattr(settings, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where}: labels.{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        share = settings.max_distinct_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise ConfigError(f"{where}: labels.max-distinct-share must be in (0, 1], got {share!r}")
+        return settings
 
 
 @dataclass(frozen=True)
@@ -142,7 +171,7 @@ def settings_from_table(table: Mapping[str, Any], where: str) -> Settings:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}: '{key}' must be a table")
             if attr == "rules" and not all(isinstance(v, Mapping) for v in value.values()):
-                raise ConfigError(f"{where}: each entry of 'rules' must be a table of options, e.g. [rules.SZ003]")
+                raise ConfigError(f"{where}: each entry of 'rules' must be a table of options, e.g. [rules.too-few-rows]")
             value = dict(value)
         values[attr] = value
     return Settings(**values).validate()

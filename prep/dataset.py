@@ -1,7 +1,7 @@
 """A loaded source: one file (or frame) of prompt/completion records, as a polars frame.
 
 Every record the reader saw is a row of ``Source.frame``, readable or not, so no record is ever dropped
-silently: an unreadable record keeps its row with ``problem_code`` set, and the rules report it.
+silently: an unreadable record keeps its row with ``problem_kind`` set, and the rules report it.
 
 Frame columns:
 
@@ -11,8 +11,9 @@ Frame columns:
 - ``prompt_type``, ``completion_type``: ``string``, ``null``, ``missing`` (no such key in this record),
   ``number``, ``boolean``, ``array``, ``object``, or another type name a typed format (Parquet) reports; null
   when the record itself could not be read.
-- ``problem_code``, ``problem``: set when the record could not be turned into a prompt/completion pair
-  (``IO001`` unreadable record, ``SC005`` chat that is not a single turn), with a message.
+- ``problem_kind``, ``problem``: set when the record could not be turned into a prompt/completion pair
+  (:data:`UNREADABLE`, or :data:`UNCONVERTIBLE_CHAT` for a chat that is not a single turn), with a message.
+  The rules that report these rows ask for them by kind (:meth:`Source.problem_rows`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import polars as pl
 
 TEXT_FIELDS = ("prompt", "completion")
 
+# Why a record has no prompt/completion pair (``problem_kind``).
+UNREADABLE = "unreadable"  # not a record of the format, or over a limit
+UNCONVERTIBLE_CHAT = "unconvertible-chat"  # a chat that is not one user turn and one assistant reply
+
 SCHEMA = {
     "row": pl.Int64,
     "line": pl.Int64,
@@ -30,7 +35,7 @@ SCHEMA = {
     "completion": pl.String,
     "prompt_type": pl.String,
     "completion_type": pl.String,
-    "problem_code": pl.String,
+    "problem_kind": pl.String,
     "problem": pl.String,
 }
 
@@ -69,9 +74,9 @@ class Source:
             (pl.col("prompt_type") == "string") & (pl.col("completion_type") == "string")
         ).select("row", "prompt", "completion")
 
-    def problem_rows(self, code: str) -> pl.DataFrame:
-        """Records the reader could not turn into a pair, for rule ``code``: ``row``, ``line``, ``problem``."""
-        return self.frame.filter(pl.col("problem_code") == code).select("row", "line", "problem")
+    def problem_rows(self, kind: str) -> pl.DataFrame:
+        """Records the reader could not turn into a pair, of one problem ``kind``: ``row``, ``line``, ``problem``."""
+        return self.frame.filter(pl.col("problem_kind") == kind).select("row", "line", "problem")
 
     def to_dict(self) -> dict:
         return {
@@ -83,6 +88,3 @@ class Source:
             "columns": dict(self.columns),
         }
 
-
-def empty_frame() -> pl.DataFrame:
-    return pl.DataFrame(schema=SCHEMA)

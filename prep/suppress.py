@@ -30,7 +30,7 @@ BASELINE_VERSION = 1
 
 
 def check_per_source_ignores(table: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
-    from prep.engine.registry import select
+    from prep.engine.pack import select
 
     out = {}
     for pattern, selectors in table.items():
@@ -46,7 +46,7 @@ def check_per_source_ignores(table: Mapping[str, Any], where: str) -> dict[str, 
 def apply_per_source_ignores(findings: Sequence[Finding], table: Mapping[str, Sequence[str]]) -> list[Finding]:
     if not table:
         return list(findings)
-    from prep.engine.registry import all_rules, matches
+    from prep.engine.pack import all_rules, matches
 
     rules = {cls.code: cls for cls in all_rules()}
 

@@ -27,15 +27,16 @@ from snowflake.snowpark import (
 
 from prep.catalog import load_catalog
 from prep.config import DEFAULT_EPOCHS, MAX_EPOCHS
+from prep.engine.fit import Fit
 from procs import cortex
 from procs.common import procedure_options
 from procs.prepare import fingerprint
-from procs.sql import JOBS, RUNS, Name, ProcError, dumps, insert_rows, registry
+from procs.sql import JOBS, RUNS, Name, ProcError, dumps, insert_rows, record_table
 
 
 def latest_prepare(session, options: dict[str, Any], dataset: Name) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(summary, options) of the dataset's latest prepare run, or None."""
-    runs = registry(session, options, RUNS)
+    runs = record_table(session, options, RUNS)
     found = session.sql(
         f"SELECT SUMMARY, OPTIONS FROM {runs.sql} WHERE KIND = 'prepare' AND DATASET = ? ORDER BY CREATED_ON DESC "
         "LIMIT 1",
@@ -44,20 +45,11 @@ def latest_prepare(session, options: dict[str, Any], dataset: Name) -> tuple[dic
     return (json.loads(found[0][0]), json.loads(found[0][1] or "{}")) if found else None
 
 
-def _fit_problems(run_info: dict[str, Any], spec, base_model: str, max_epochs: int) -> list[str]:
-    fit = run_info.get("fit") or {}
-    rows = int(run_info["train"])
-    problems = []
-    if rows == 0:
-        problems.append("no training rows")
-    over = int(fit.get("rows_over_prompt_budget", 0)) + int(fit.get("rows_over_completion_budget", 0))
-    if over:
-        problems.append(f"{over} rows over {base_model}'s token budgets would be truncated")
-    if int(fit.get("data_bytes", 0)) > spec.data_cap_bytes:
-        problems.append(f"{fit['data_bytes']:,} bytes, over the {spec.data_cap_bytes:,}-byte cap")
-    if rows > spec.row_limit(max_epochs):
-        problems.append(f"{rows:,} rows, over the limit of {spec.row_limit(max_epochs):,} at {max_epochs} epochs")
-    return problems
+def _fit_problems(run_info: dict[str, Any], spec, max_epochs: int) -> list[str]:
+    """Why the prepared training data does not fit ``spec`` at ``max_epochs``: the engine's one fit, judged on the
+    fit the prepare run recorded (of its train output) and the run's train row count."""
+    recorded = {**(run_info.get("fit") or {}), "rows": int(run_info["train"])}
+    return Fit.from_dict(recorded, spec, max_epochs).problems()
 
 
 def run(session: Session, dataset: str, model_name: str, base_model: str, options: dict) -> dict:
@@ -89,7 +81,7 @@ def run(session: Session, dataset: str, model_name: str, base_model: str, option
             f"dataset {label} has error findings in its train or validation data ({listed}); fix and prepare again, "
             "or pass force = true"
         )
-    problems = _fit_problems(run_info, catalog[base_model], base_model, max_epochs)
+    problems = _fit_problems(run_info, catalog[base_model], max_epochs)
     if problems:
         raise ProcError(f"dataset {label} does not fit {base_model}: {'; '.join(problems)}")
 
@@ -108,7 +100,7 @@ def run(session: Session, dataset: str, model_name: str, base_model: str, option
 
     insert_rows(
         session,
-        registry(session, options, JOBS),
+        record_table(session, options, JOBS),
         ["JOB_ID", "MODEL_NAME", "BASE_MODEL", "DATASET", "DATASET_FINGERPRINT", "RUN_ID", "OPTIONS", "FORCED",
          "STATUS", "BACKEND"],
         [(job_id, model_name, base_model, label, now, run_info["run_id"], dumps(options), force, "PENDING",

@@ -17,7 +17,7 @@ from snowflake.snowpark import (
 
 from procs import cortex
 from procs.common import job_options
-from procs.sql import JOBS, Name, ProcError, dumps, registry
+from procs.sql import JOBS, Name, ProcError, dumps, record_table
 
 
 def _job_id(job_id: Any) -> str:
@@ -28,7 +28,7 @@ def _job_id(job_id: Any) -> str:
 
 def _registered(session, options: dict, job_id: str) -> Name:
     """The jobs table of ``options["registry_schema"]`` (default: the current schema), if it holds ``job_id``."""
-    jobs = registry(session, options, JOBS)
+    jobs = record_table(session, options, JOBS)
     if not session.sql(f"SELECT 1 FROM {jobs.sql} WHERE JOB_ID = ? LIMIT 1", params=[job_id]).collect():
         where = options.get("registry_schema") or "the current schema"
         raise ProcError(
@@ -67,7 +67,7 @@ def list(session: Session, options: dict) -> dict:  # noqa: A001 - the handler's
     """The registry's jobs, newest first, with the live status of those FINETUNE('SHOW') still lists."""
     options = job_options(options, "PREP_JOBS_LIST")
     live = {str(j.get("id")): j for j in cortex.client(session).show()}
-    jobs = registry(session, options, JOBS)
+    jobs = record_table(session, options, JOBS)
     rows = session.sql(
         f"SELECT JOB_ID, MODEL_NAME, FINAL_MODEL, BASE_MODEL, DATASET, DATASET_FINGERPRINT, RUN_ID, FORCED, STATUS, "
         f"BACKEND FROM {jobs.sql} ORDER BY CREATED_ON DESC"

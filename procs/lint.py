@@ -8,7 +8,7 @@ from snowflake.snowpark import (
 
 import prep
 from procs.common import new_run_id, read_source, settings_for
-from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, registry
+from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, record_table
 
 
 def run(session: Session, source: str, base_model: str, options: dict) -> dict:
@@ -19,8 +19,8 @@ def run(session: Session, source: str, base_model: str, options: dict) -> dict:
     frame, _ = read_source(session, source, settings)
     result = prep.lint(prep.load(frame, settings, name=source), settings=settings)
     run_id = new_run_id()
-    findings_table = registry(session, options, FINDINGS)
-    runs_table = registry(session, options, RUNS)
+    findings_table = record_table(session, options, FINDINGS)
+    runs_table = record_table(session, options, RUNS)
     insert_rows(
         session,
         findings_table,

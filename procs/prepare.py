@@ -27,6 +27,7 @@ from snowflake.snowpark import (
 )
 
 import prep
+from prep.errors import ConfigError
 from prep.prepare import PrepareOptions, prepare_data
 from prep.quoting import quote_values
 from procs.common import (
@@ -44,7 +45,7 @@ from procs.sql import (
     as_options,
     dumps,
     insert_rows,
-    registry,
+    record_table,
     subquery,
 )
 
@@ -89,14 +90,8 @@ def fingerprint(session, train: Name, validation: Name) -> str:
 
 def _options(options: dict[str, Any]) -> PrepareOptions:
     try:
-        return PrepareOptions(
-            validation_fraction=float(options.get("validation_fraction", 0.1)),
-            seed=int(options.get("seed", 0)),
-            pii=str(options.get("pii", "drop")),
-            duplicates=str(options.get("duplicates", "keep-one")),
-            errors=str(options.get("errors", "exclude")),
-        )
-    except (TypeError, ValueError) as exc:
+        return PrepareOptions.from_mapping(options)
+    except ConfigError as exc:
         raise ProcError(f"options: {exc}") from None
 
 
@@ -221,7 +216,7 @@ def run(session: Session, source: str, dataset: str, base_model: str, options: d
     }
     insert_rows(
         session,
-        registry(session, options, RUNS),
+        record_table(session, options, RUNS),
         ["RUN_ID", "KIND", "SOURCE", "DATASET", "BASE_MODEL", "OPTIONS", "SUMMARY"],
         [(run_id, "prepare", source, dataset_name.sql, base_model, dumps(options), dumps(summary))],
     )

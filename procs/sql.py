@@ -158,7 +158,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
-# --- the registry tables ---------------------------------------------------------------------------------------
+# --- the record tables (the job registry) ------------------------------------------------------------------
 
 RUNS = "PREP_RUNS"
 FINDINGS = "PREP_FINDINGS"
@@ -176,8 +176,8 @@ DDL = {
 }
 
 
-def registry(session, options: dict[str, Any], table: str) -> Name:
-    """The registry table ``table`` in ``options["registry_schema"]`` (default: the current schema), created if
+def record_table(session, options: dict[str, Any], table: str) -> Name:
+    """The record table ``table`` in ``options["registry_schema"]`` (default: the current schema), created if
     missing."""
     schema = options.get("registry_schema")
     if schema:

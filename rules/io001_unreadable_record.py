@@ -1,3 +1,4 @@
+from prep.dataset import UNREADABLE
 from prep.engine.rule import Rule
 from prep.finding import Severity
 
@@ -25,5 +26,5 @@ class UnreadableRecord(Rule):
     severity = Severity.ERROR
 
     def check_source(self, ctx, source):
-        for row, line, problem in source.problem_rows(self.code).iter_rows():
+        for row, line, problem in source.problem_rows(UNREADABLE).iter_rows():
             yield self.finding(source.name, problem, row=row, line=line)

@@ -61,7 +61,8 @@ class PiiDetected(Rule):
     hold one (same results as presidio's recognizer, argued in `prep/measures/pii/` and tested against it). The
     findings are the same as running presidio on every row (`bench/pii_bench.py` compares both on a whole file).
 
-    **The defaults**, chosen on support-ticket style data (`bench/pii_study.py`, `bench/pii_quality.py`):
+    **The defaults**, chosen on support-ticket style data (the study: `bench/notes/pii-defaults.md`; measured by
+    `bench/pii_quality.py`):
 
     - errors: EMAIL_ADDRESS, CREDIT_CARD (Luhn-checked), US_SSN, IBAN_CODE (checksum), PHONE_NUMBER. Each
       identifies a person or an account and is rarely anything else in ticket text.

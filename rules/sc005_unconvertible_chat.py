@@ -1,3 +1,4 @@
+from prep.dataset import UNCONVERTIBLE_CHAT
 from prep.engine.rule import Rule
 from prep.finding import Severity
 
@@ -27,5 +28,5 @@ class UnconvertibleChat(Rule):
     severity = Severity.ERROR
 
     def check_source(self, ctx, source):
-        for row, line, problem in source.problem_rows(self.code).iter_rows():
+        for row, line, problem in source.problem_rows(UNCONVERTIBLE_CHAT).iter_rows():
             yield self.finding(source.name, problem, row=row, line=line)

@@ -5,7 +5,7 @@ must keep the invariants of :func:`tests.hostile.runner.problems`: exit code 0, 
 error, no process left behind, no raw control bytes on the terminal, a line for every row-level annotation, every
 input row accounted for, no raw PII anywhere, and a hint wherever a reader would otherwise guess.
 
-Only the eight cases tagged ``quick`` run in the default (non-slow) suite, ``lint`` only except for one (a run
+Only the eight cases tagged ``quick`` run in the default (non-slow) suite, ``lint`` only (a run
 costs 1 to 5 s, mostly loading the PII engine, and ``pytest -m "not slow"`` must stay under two minutes);
 everything else is marked ``slow`` and runs in CI. Runs are sequential on purpose: the limits and timings mean
 nothing with two of them competing for two cores.

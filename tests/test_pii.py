@@ -280,6 +280,7 @@ def test_windowed_phone_recognizer_equals_presidio_on_long_logs():
     assert _phone(text, True) == _phone(text, False) != []
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 def test_windowed_phone_recognizer_gives_up_where_presidio_does():
     """phonenumbers stops after 65535 tries in a text: here 70,000 dates come before the number, so presidio never
     reaches it, and the windowed recognizer must not find it either (point 4 of the argument)."""

@@ -65,9 +65,24 @@ def _prepare(records, out: Path, **options) -> dict:
     return prepare(frame, out, settings=SETTINGS, options=PrepareOptions(**options)).manifest
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+_EXAMPLES = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@settings(max_examples=12, **_EXAMPLES)
 @given(datasets(), st.sampled_from([0.1, 0.2, 0.5]), st.integers(0, 3))
 def test_conservation_determinism_and_stratification(tmp_path_factory, data, fraction, seed):
+    _conservation_determinism_and_stratification(tmp_path_factory, data, fraction, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, **_EXAMPLES)
+@given(datasets(), st.sampled_from([0.1, 0.2, 0.5]), st.integers(0, 3))
+def test_conservation_determinism_and_stratification_many_examples(tmp_path_factory, data, fraction, seed):
+    """The same properties on five times the examples (CI runs it; the quick run takes the first test)."""
+    _conservation_determinism_and_stratification(tmp_path_factory, data, fraction, seed)
+
+
+def _conservation_determinism_and_stratification(tmp_path_factory, data, fraction, seed):
     records, unique = data
     base = tmp_path_factory.mktemp("prep")
     manifest = _prepare(records, base / "a", validation_fraction=fraction, seed=seed)
@@ -269,6 +284,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+@pytest.mark.slow  # three processes, each loading the engine
 def test_a_kill_during_a_forced_replace_leaves_the_old_or_the_new_output(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -70,6 +70,7 @@ def _gone(sid: int, timeout: float = 5) -> list[int]:
     return left
 
 
+@pytest.mark.slow  # processes loading the PII engine
 def test_workers_die_when_the_main_process_is_killed(tmp_path):
     process = _start(_pii_heavy(tmp_path))
     _wait_for_workers(process)
@@ -78,6 +79,7 @@ def test_workers_die_when_the_main_process_is_killed(tmp_path):
     assert _gone(process.pid) == []
 
 
+@pytest.mark.slow  # processes loading the PII engine
 def test_ctrl_c_prints_one_line_and_leaves_no_process(tmp_path):
     process = _start(_pii_heavy(tmp_path))
     _wait_for_workers(process)

@@ -153,6 +153,19 @@ def test_finetune_refuses_data_with_errors_unless_forced(session):
         finetune.run(session, "KEEPERR", "M1", "llama3-8b", {"max_epoch": 2})
 
 
+def test_finetune_judges_the_fit_with_the_users_catalog(session):
+    """The fit PREP_FINETUNE checks is the engine's, with the catalog the prepare run was given: a lowered row
+    limit refuses a job that the built-in catalog would start, at the epochs asked for."""
+    n = seed_tickets(session)
+    options = {"catalog": {"llama3-8b": {"rows-at-1-epoch": 25}}, "epochs": 1}
+    result = prepare.run(session, "TICKETS", "TIGHT", "llama3-8b", options)
+    train = result["train"]
+    assert 12 < train <= 25 <= n  # fits one epoch of the lowered limit, not two
+    with pytest.raises(ProcError, match=rf"{train:,} rows, over the limit of 12 at 2 epochs"):
+        finetune.run(session, "TIGHT", "M3", "llama3-8b", {"max_epochs": 2})
+    assert finetune.run(session, "TIGHT", "M3", "llama3-8b", {"max_epochs": 1})["base_model"] == "llama3-8b"
+
+
 def test_forced_finetune_is_recorded(session):
     seed_tickets(session)
     prepare.run(session, "SELECT PROMPT, COMPLETION FROM TICKETS WHERE TICKET_ID < 20", "SMALL", "llama3-8b",

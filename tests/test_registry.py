@@ -8,7 +8,7 @@ import re
 import pytest
 
 from prep.errors import ConfigError
-from prep.engine.registry import all_rules, lookup, select
+from prep.engine.pack import all_rules, lookup, select
 from prep.engine.rule import NoOptions
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example")

@@ -8,7 +8,7 @@ import pytest
 
 from prep.engine import LintResult
 from prep.finding import Finding, Severity
-from prep.engine.registry import all_rules
+from prep.engine.pack import all_rules
 from prep.reporters import github
 from tests.conftest import REPO
 

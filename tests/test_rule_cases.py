@@ -15,7 +15,7 @@ import yaml
 
 import prep
 from prep.config import settings_from_table
-from prep.engine.registry import all_rules
+from prep.engine.pack import all_rules
 from tests.conftest import write_jsonl
 
 CASES_DIR = Path(__file__).parent / "rule_cases"

@@ -92,6 +92,7 @@ def test_the_readme_names_the_sql_files_in_the_order_they_run():
         assert (REPO / name).is_file(), name
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
     double = CortexDouble()
     monkeypatch.setattr(cortex, "client", lambda _session: cortex.CortexClient(double))

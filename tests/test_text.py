@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ def plain(text: str) -> str:
     return collapsed.strip(WHITE_SPACE)
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(PIECES, max_size=12).map("".join), max_size=20))
 def test_fast_normalisation_equals_plain_definition(texts):

@@ -384,6 +384,7 @@ _WEIRD = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 @settings(max_examples=300, deadline=None)
 @given(texts=st.lists(st.one_of(_ANY_TEXT, _WEIRD), min_size=1, max_size=10))
 def test_token_counts_never_exceed_the_byte_bound(texts: list[str]) -> None:

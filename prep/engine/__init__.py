@@ -1,5 +1,5 @@
 """The engine: a small context (:mod:`.context`), the rule interface (:mod:`.rule`) and its discovery
-(:mod:`.registry`), a run (:mod:`.run`: plan, run, result) and the one definition of whether data fits a model
+(:mod:`.pack`), a run (:mod:`.run`: plan, run, result) and the one definition of whether data fits a model
 (:mod:`.fit`). It knows nothing of the rule pack or of the domain's measures: rules (``rules/``) decide, measures
 (:mod:`prep.measures`) compute.
 

@@ -12,7 +12,7 @@ import polars as pl
 from prep.catalog import ModelSpec, load_catalog, resolve_models
 from prep.config import Settings
 from prep.dataset import Source
-from prep.engine import registry
+from prep.engine import pack
 from prep.engine.context import Context, Progress
 from prep.engine.fit import Fit, model_fits
 from prep.engine.rule import Rule
@@ -63,18 +63,18 @@ def _keyed_by_code(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Config tables keyed by rule code or name, re-keyed by code."""
     out = {}
     for key, value in table.items():
-        out[registry.lookup(key, where).code] = value
+        out[pack.lookup(key, where).code] = value
     return out
 
 
 def build_rules(settings: Settings) -> list[Rule]:
     where = settings.origin
-    classes = registry.select(settings.select, settings.ignore, where)
+    classes = pack.select(settings.select, settings.ignore, where)
     severities = {k: Severity.parse(v) for k, v in _keyed_by_code(settings.severity, f"{where}: severity").items()}
     options = _keyed_by_code(settings.rules, f"{where}: rules")
     built = []
     for code, raw in options.items():
-        registry.lookup(code).build_options(raw, f"{where}: rules.{code}")  # validate even if not selected
+        pack.lookup(code).build_options(raw, f"{where}: rules.{code}")  # validate even if not selected
     for cls in classes:
         opts = cls.build_options(options.get(cls.code, {}), f"{where}: rules.{cls.code}")
         built.append(cls(opts, severities.get(cls.code)))
@@ -114,7 +114,7 @@ def _input_notes(sources: Sequence[Source]) -> dict[str, dict[str, Any]]:
     if replaced:
         notes["encoding"] = {
             "text": f"{replaced:,} row{'s hold' if replaced != 1 else ' holds'} U+FFFD replacement characters: bytes that "
-            "were not valid UTF-8 (in this file, read as U+FFFD, or upstream); TX001 lists them",
+            "were not valid UTF-8 (in this file, read as U+FFFD, or upstream); each is reported with its row",
             "rows": replaced,
         }
     long_texts = sum(len(long_rows(s.frame)) for s in sources)

@@ -19,46 +19,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
+from prep.config import LabelSettings
 from prep.engine.context import source_key
-from prep.errors import ConfigError, did_you_mean
 from prep.quoting import quote_values, quoted_keys
-
-
-@dataclass(frozen=True)
-class LabelSettings:
-    mode: str = "auto"
-    max_classes: int = 50
-    max_distinct_share: float = 0.5
-    max_label_chars: int = 100
-
-    @classmethod
-    def from_table(cls, table: Mapping[str, Any], where: str) -> LabelSettings:
-        known = {"mode": "mode", "max-classes": "max_classes", "max-distinct-share": "max_distinct_share",
-                 "max-label-chars": "max_label_chars"}
-        values: dict[str, Any] = {}
-        for key, value in table.items():
-            attr = known.get(key) or known.get(key.replace("_", "-"))
-            if attr is None:
-                raise ConfigError(f"{where}: unknown key 'labels.{key}'{did_you_mean(key, known)}; keys: {', '.join(known)}")
-            values[attr] = value
-        settings = cls(**values)
-        if settings.mode not in ("auto", "on", "off"):
-            raise ConfigError(f"{where}: labels.mode must be 'auto', 'on' or 'off', got {settings.mode!r}")
-        for name in ("max_classes", "max_label_chars"):
-            value = getattr(settings, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{where}: labels.{name.replace('_', '-')} must be a positive integer, got {value!r}")
-        share = settings.max_distinct_share
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
-            raise ConfigError(f"{where}: labels.max-distinct-share must be in (0, 1], got {share!r}")
-        return settings
-
 
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 

@@ -16,16 +16,18 @@ from prep.dataset import Source
 from prep.engine.context import Context, source_key
 from prep.measures.minhash import (
     NearDupConfig,
-    ShingleTable,
     Signatures,
     candidate_pairs,
     components,
-    near_duplicate_pairs,
-    pair_similarities,
-    shingle_table,
     signatures_of,
 )
 from prep.measures.text import exact_keys
+from prep.measures.verify import (
+    ShingleTable,
+    near_duplicate_pairs,
+    pair_similarities,
+    shingle_table,
+)
 
 
 def signatures(ctx: Context, source: Source, config: NearDupConfig, reference: Source | None = None) -> Signatures:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ from prep.prepare.output import (
 from prep.prepare.split import MAX_RECHECKS, leak_rules, leaking, split
 from prep.quoting import quoted_keys
 
-__all__ = ["OUTPUTS", "PrepareFailed", "PrepareOptions", "PrepareResult", "Prepared", "prepare", "prepare_data"]
+__all__ = ["DUPLICATE_POLICIES", "ERROR_POLICIES", "OUTPUTS", "PII_POLICIES", "PrepareFailed", "PrepareOptions", "PrepareResult", "Prepared", "prepare", "prepare_data"]
 
 PII_POLICIES = ("drop", "redact", "keep")
 DUPLICATE_POLICIES = ("keep-one", "keep-all")
@@ -90,6 +90,20 @@ class PrepareOptions:
         ):
             if value not in choices:
                 raise ConfigError(f"--{name} must be one of {', '.join(choices)}, got {value!r}")
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> PrepareOptions:
+        """From loosely typed options (a procedure's VARIANT): each value converted to its field's type, the
+        defaults where a key is absent."""
+        values = {}
+        for name, convert in (("validation_fraction", float), ("seed", int), ("pii", str), ("duplicates", str),
+                              ("errors", str)):
+            if options.get(name) is not None:
+                try:
+                    values[name] = convert(options[name])
+                except (TypeError, ValueError):
+                    raise ConfigError(f"{name} must be {'a number' if convert is float else 'an integer' if convert is int else 'a string'}, got {options[name]!r}") from None
+        return cls(**values)
 
 
 @dataclass
@@ -200,7 +214,7 @@ def _settle_leaks(frame: pl.DataFrame, the_plan, from_file: bool) -> pl.DataFram
 
 
 def _all_leak_rules(settings: Settings) -> list:
-    from prep.engine.registry import all_rules
+    from prep.engine.pack import all_rules
 
     codes = tuple(cls.code for cls in all_rules() if cls.checks_leaks())
     return engine.build_rules(settings.with_overrides(select=codes, ignore=())) if codes else []

@@ -103,7 +103,7 @@ def _subset(frame: pl.DataFrame, name: str, role: str) -> Source:
     rows = frame.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), pl.lit(None, dtype=pl.Int64).alias("line"),
         "prompt", "completion", prompt_type=pl.lit("string"), completion_type=pl.lit("string"),
-        problem_code=pl.lit(None, dtype=pl.String), problem=pl.lit(None, dtype=pl.String),
+        problem_kind=pl.lit(None, dtype=pl.String), problem=pl.lit(None, dtype=pl.String),
     )
     return Source(name=name, frame=rows.cast(SCHEMA), role=role)
 

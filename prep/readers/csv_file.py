@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from prep.dataset import SCHEMA
+from prep.dataset import SCHEMA, UNREADABLE
 from prep.readers.records import check_mostly_unreadable, strings_without_surrogates
 from prep.readers.stream import Segment
 
@@ -122,7 +122,7 @@ def read(segments: Iterator[Segment], cols: tuple[str, str], limit: int) -> tupl
         out["completion"].append(values[1])
         out["prompt_type"].append(types[0])
         out["completion_type"].append(types[1])
-        out["problem_code"].append("IO001" if problem else None)
+        out["problem_kind"].append(UNREADABLE if problem else None)
         out["problem"].append(problem)
 
     done = 0  # the last line the reader consumed (of those passed on)

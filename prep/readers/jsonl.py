@@ -145,7 +145,7 @@ def read_polars(raw: bytes, cols: tuple[str, str], first_line: int = 1,
     ).with_columns(
         prompt_type=pl.lit("string"),
         completion_type=pl.lit("string"),
-        problem_code=pl.lit(None, dtype=pl.String),
+        problem_kind=pl.lit(None, dtype=pl.String),
         problem=pl.lit(None, dtype=pl.String),
     )
     return frame.select([pl.col(name).cast(dtype) for name, dtype in SCHEMA.items() if name != "row"]), tuple(names)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from prep.dataset import UNREADABLE
 from prep.errors import InputError
 from prep.quoting import quote
 from prep.readers.records import from_typed_frame, resolve_column
@@ -49,7 +50,7 @@ def read(data: Path | bytes, display: str, cols: tuple[str, str], limit: int) ->
             problems[row] = f"row {row + 1}: a value is {n:,} bytes, over max-record-bytes ({limit:,}); not read"
         hit = pl.Series(range(frame.height)).is_in(over.to_list())
         frame = frame.with_columns(
-            pl.when(hit).then(pl.lit("IO001")).otherwise(pl.col("problem_code")).alias("problem_code"),
+            pl.when(hit).then(pl.lit(UNREADABLE)).otherwise(pl.col("problem_kind")).alias("problem_kind"),
             pl.Series("problem", problems, dtype=pl.String),
             *[pl.when(hit).then(None).otherwise(pl.col(c)).alias(c)
               for c in ("prompt", "completion", "prompt_type", "completion_type")],

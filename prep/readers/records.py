@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from prep.dataset import SCHEMA, TEXT_FIELDS
+from prep.dataset import SCHEMA, TEXT_FIELDS, UNCONVERTIBLE_CHAT, UNREADABLE
 from prep.errors import InputError
 from prep.quoting import quote, quote_values
 
@@ -143,7 +143,7 @@ MAX_UNREADABLE = 100_000
 def check_mostly_unreadable(unreadable: int, records: int) -> None:
     if unreadable > MAX_UNREADABLE and unreadable * 10 > records * 9:
         raise InputError(
-            f"{unreadable:,} of the first {records:,} records are unreadable (IO001): this is not a file of "
+            f"{unreadable:,} of the first {records:,} records are unreadable: this is not a file of "
             "prompt/completion records"
         )
 
@@ -177,29 +177,29 @@ class FrameBuilder:
         gc.disable()
         try:
             for line, obj, problem in records:
-                values, types, code, problem = self._classify(line, obj, problem)
+                values, types, kind, problem = self._classify(line, obj, problem)
                 out["line"].append(line)
                 out["prompt"].append(values[0])
                 out["completion"].append(values[1])
                 out["prompt_type"].append(types[0])
                 out["completion_type"].append(types[1])
-                out["problem_code"].append(code)
+                out["problem_kind"].append(kind)
                 out["problem"].append(problem)
                 self.records += 1
-                self.unreadable += code == "IO001"
+                self.unreadable += kind == UNREADABLE
         finally:
             if enabled:
                 gc.enable()
 
     def _classify(self, line: int | None, obj: Any, problem: str | None) -> tuple[list, list, str | None, str | None]:
-        """(values, types, problem code, problem) of one record."""
+        """(values, types, problem kind, problem) of one record."""
         values: list[Any] = [None, None]
         types: list[str | None] = [None, None]
         if problem is None and not isinstance(obj, dict):
             where = f"line {line}" if line is not None else f"record {self.records}"
             problem = f"{where}: expected a JSON object, got {json_type(obj)}"
         if problem is not None:
-            return values, types, "IO001", problem
+            return values, types, UNREADABLE, problem
         self.keys.update(dict.fromkeys(k for k in obj if isinstance(k, str)))
         found = [key_of(c, obj) for c in self.cols]
         self.used = [u or k for u, k in zip(self.used, found)]
@@ -209,14 +209,14 @@ class FrameBuilder:
                 if len(alike) > 1:
                     where = f"line {line}" if line is not None else f"record {self.records}"
                     shown = " and ".join(f"'{k}'" for k in quote_values(alike))
-                    return values, types, "IO001", (
+                    return values, types, UNREADABLE, (
                         f"{where}: keys {shown} both match '{quote(wanted)}' (case differs): ambiguous, not read"
                     )
         if found == [None, None] and "messages" in obj:
             self.chats += 1
             prompt, completion, chat_problem = chat_pair(obj["messages"])
             if chat_problem is not None:
-                return values, types, "SC005", chat_problem
+                return values, types, UNCONVERTIBLE_CHAT, chat_problem
             return [prompt, completion], ["string", "string"], None, None
         for i, key in enumerate(found):
             if key is None:
@@ -310,6 +310,6 @@ def from_typed_frame(table: pl.DataFrame, cols: tuple[str, str]) -> tuple[pl.Dat
                 .otherwise(pl.lit(_type_name(dtype)))
                 .alias(f"{field_name}_type"),
             ]
-    exprs += [pl.lit(None, pl.String).alias("problem_code"), pl.lit(None, pl.String).alias("problem")]
+    exprs += [pl.lit(None, pl.String).alias("problem_kind"), pl.lit(None, pl.String).alias("problem")]
     frame = table.select(exprs) if table.width else pl.DataFrame(schema=SCHEMA)
     return frame.cast(SCHEMA), {"prompt": resolved[0], "completion": resolved[1]}, tuple(table.columns)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 # A necessary condition per entity type, in polars (Rust regex) syntax: a text that presidio flags with that type
 # always matches it (derived from the recognizers' own patterns and phonenumbers' rules, verified on 13,250 texts and
-# edge cases by bench/pii_study.py). Used to skip texts presidio cannot flag.
+# edge cases by the study in bench/notes/pii-defaults.md, and checked by tests/test_pii.py). Used to skip texts
+# presidio cannot flag.
 _PH_SEP = (
     r"[\-xX\x{2010}-\x{2015}\x{2212}\x{30FC}\x{FF0D}-\x{FF0F} \x{A0}\x{AD}\x{200B}\x{2060}\x{3000}()"
     r"\x{FF08}\x{FF09}\x{FF3B}\x{FF3D}.\[\]/~\x{2053}\x{223C}\x{FF5E}]{0,4}"

@@ -1,4 +1,8 @@
-"""Finds the rules in the ``rules`` package and selects them by code, name or code prefix."""
+"""Finds the rules in the rule packages and selects them by code, name or code prefix.
+
+The engine knows the rule pack only by name (:data:`RULE_PACKAGES`): it loads each module of the package and
+takes the one :class:`Rule` subclass it defines. Nothing in ``prep/`` imports a rule module, so adding, renaming or
+removing a rule touches only ``rules/``."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from functools import lru_cache
 from prep.engine.rule import Rule, iter_rule_classes
 from prep.errors import ConfigError, did_you_mean
 
+# The packages rules are loaded from, by name.
+RULE_PACKAGES = ("rules",)
 CODE = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME = re.compile(r"^[a-z]+(-[a-z0-9]+)*$")
 
@@ -18,11 +24,12 @@ NAME = re.compile(r"^[a-z]+(-[a-z0-9]+)*$")
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[type[Rule], ...]:
     """Every rule class, sorted by code. Each module in ``rules/`` holds exactly one rule."""
-    import rules
-
-    # modules whose name starts with "_" hold what several rules share (base classes), not rules
-    modules = [importlib.import_module(f"rules.{m.name}") for m in pkgutil.iter_modules(rules.__path__)
-               if not m.name.startswith("_")]
+    modules = []
+    for package_name in RULE_PACKAGES:
+        package = importlib.import_module(package_name)
+        # modules whose name starts with "_" hold what several rules share (base classes), not rules
+        modules += [importlib.import_module(f"{package_name}.{m.name}") for m in pkgutil.iter_modules(package.__path__)
+                    if not m.name.startswith("_")]
     found: list[type[Rule]] = []
     for module in modules:
         classes = list(iter_rule_classes([module]))
