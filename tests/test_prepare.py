@@ -360,3 +360,29 @@ def test_excluded_long_texts_are_written_only_as_far_as_they_were_checked(tmp_pa
     (excluded,) = _read(tmp_path / "out" / "excluded.jsonl")
     assert excluded["cut"] and len(excluded["prompt"]) == SCAN_CHARS and "ann.lee" not in excluded["prompt"]
     assert excluded["prompt_chars"] == len(records[-1]["prompt"])
+
+
+def test_a_chain_of_leaks_is_settled_whatever_its_length():
+    """Moving a leaking validation row to training can make the next row of a near-duplicate chain leak from it.
+    The re-check follows the chain to its end (it used to stop after five full checks and leave the rest
+    leaking) and confirms with a full check."""
+    from prep.engine import run as engine
+    from prep.prepare import _settle_leaks
+    from prep.prepare.split import leaking
+
+    rng = random.Random(7)
+    words = [f"w{rng.randrange(10**6)}" for _ in range(1400)]
+    chain = []
+    for step in range(7):  # each text has the next 190 words new: Jaccard 0.76 with the last, 0.57 two back
+        words[step * 190 : step * 190 + 190] = [f"x{rng.randrange(10**6)}" for _ in range(190)]
+        chain.append(" ".join(words))
+    plan = engine.plan(SETTINGS)
+    frame = pl.DataFrame({
+        "source": [0] * 7, "row": list(range(7)), "prompt": chain, "completion": ["ok"] * 7,
+        "split": ["train"] + ["validation"] * 6, "reasons": [[] for _ in range(7)], "messages": [[] for _ in range(7)],
+    }, schema_overrides={"reasons": pl.List(pl.String), "messages": pl.List(pl.String)})
+    first = leaking(frame, plan.rules, plan.models, plan.settings)
+    assert first["row"].to_list() == [1]  # only the first validation row leaks at the start: it is a chain
+    settled = _settle_leaks(frame, plan, from_file=False)
+    assert settled["split"].to_list() == ["train"] * 7
+    assert leaking(settled, plan.rules, plan.models, plan.settings).height == 0

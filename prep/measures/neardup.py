@@ -73,6 +73,35 @@ def _similar(
     return near_duplicate_pairs(full, content, threshold), full
 
 
+@dataclass
+class Verified:
+    """The near-duplicate pairs of a source's signature entries (LSH candidates that passed the exact check), their
+    full-set similarities, and the shingle table of the entries involved (``involved``, sorted)."""
+
+    pairs: np.ndarray
+    similarity: np.ndarray
+    table: ShingleTable
+    involved: np.ndarray
+
+
+def verified_pairs(ctx: Context, source: Source, config: NearDupConfig) -> Verified:
+    """:class:`Verified` pairs of ``source``, computed once per run and configuration (the duplicate rule and
+    prepare's split both group by them)."""
+    config = config.config()
+
+    def compute() -> Verified:
+        fp = signatures(ctx, source, config)
+        pairs = candidate_pairs(fp.signature, fp.searchable(), config)
+        involved = np.unique(pairs)
+        ctx.progress(f"verifying {len(pairs):,} candidate pairs of {source.name}")
+        table = shingle_table(fp.text.gather(involved), config, fp.boilerplate)
+        x, y = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
+        ok, full = _similar(table, table, x, y, config.threshold)
+        return Verified(pairs[ok], full[ok], table, involved)
+
+    return ctx.memo(source_key("verified-pairs", source, config), compute)
+
+
 def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "first") -> list[Cluster]:
     """Clusters of near-duplicate rows of ``source`` (two or more rows each), in order of their first row.
 
@@ -83,14 +112,9 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
     fp = signatures(ctx, source, config)
     n = len(fp.rows)
     searchable = fp.has_shingles
-    pairs = candidate_pairs(fp.signature, fp.searchable(), config)
-    involved = np.unique(pairs)
-    ctx.progress(f"verifying {len(pairs):,} candidate pairs of {source.name}")
-    table = shingle_table(fp.text.gather(involved), config, fp.boilerplate)
-    local = {entry: i for i, entry in enumerate(involved.tolist())}
-    x, y = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
-    ok, full = _similar(table, table, x, y, config.threshold)
-    verified, similarity = pairs[ok], full[ok]
+    found = verified_pairs(ctx, source, config)
+    verified, similarity, table = found.pairs, found.similarity, found.table
+    local = {entry: i for i, entry in enumerate(found.involved.tolist())}
     copies = fp.representative != np.arange(n)
     duplicates = np.flatnonzero(searchable & copies)
     root = components(n, np.concatenate([np.stack([duplicates, fp.representative[duplicates]], axis=1), verified]))

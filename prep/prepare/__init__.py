@@ -193,23 +193,39 @@ def _assign(frame: pl.DataFrame, to_validation: set[int] | None) -> pl.DataFrame
 
 
 def _settle_leaks(frame: pl.DataFrame, the_plan, from_file: bool) -> pl.DataFrame:
-    """Rows that still leak move to training (or, from a validation file, are excluded by the leak rule)."""
+    """Rows that still leak move to training (or, from a validation file, are excluded by the leak rule).
+
+    Each full check compares every validation row with every training row as written. Rows moved to training can
+    make other validation rows leak (a chain of near duplicates); those are found by comparing the remaining
+    validation rows with the moved rows only, until none moves; then a full check confirms the result (or finds
+    what the small checks missed, and the round repeats). The signatures of every row are computed once per full
+    check, not once per moved row."""
     rules = leak_rules(the_plan.rules, lambda: _all_leak_rules(the_plan.settings))
     for _ in range(MAX_RECHECKS):
         leaks = leaking(frame, rules, the_plan.models, the_plan.settings)
         if not leaks.height:
             break
-        hit = pl.struct("source", "row").is_in(leaks.to_struct().implode())
-        if from_file:
-            code = rules[0].code
-            frame = frame.with_columns(
-                pl.when(hit).then(pl.lit("excluded")).otherwise(pl.col("split")).alias("split"),
-                pl.when(hit).then(pl.concat_list("reasons", pl.lit([code]))).otherwise(pl.col("reasons")).alias("reasons"),
-                pl.when(hit).then(pl.concat_list("messages", pl.lit(["still a duplicate of a training row after preparing"])))
-                .otherwise(pl.col("messages")).alias("messages"),
-            )
-        else:
-            frame = frame.with_columns(pl.when(hit).then(pl.lit("train")).otherwise(pl.col("split")).alias("split"))
+        frame = _move_leaks(frame, leaks, rules, from_file)
+        while leaks.height and not from_file:
+            leaks = leaking(frame, rules, the_plan.models, the_plan.settings, among=leaks)
+            frame = _move_leaks(frame, leaks, rules, from_file)
+    return frame
+
+
+def _move_leaks(frame: pl.DataFrame, leaks: pl.DataFrame, rules, from_file: bool) -> pl.DataFrame:
+    if not leaks.height:
+        return frame
+    hit = pl.struct("source", "row").is_in(leaks.to_struct().implode())
+    if from_file:
+        code = rules[0].code
+        frame = frame.with_columns(
+            pl.when(hit).then(pl.lit("excluded")).otherwise(pl.col("split")).alias("split"),
+            pl.when(hit).then(pl.concat_list("reasons", pl.lit([code]))).otherwise(pl.col("reasons")).alias("reasons"),
+            pl.when(hit).then(pl.concat_list("messages", pl.lit(["still a duplicate of a training row after preparing"])))
+            .otherwise(pl.col("messages")).alias("messages"),
+        )
+    else:
+        frame = frame.with_columns(pl.when(hit).then(pl.lit("train")).otherwise(pl.col("split")).alias("split"))
     return frame
 
 

@@ -108,10 +108,14 @@ def _subset(frame: pl.DataFrame, name: str, role: str) -> Source:
     return Source(name=name, frame=rows.cast(SCHEMA), role=role)
 
 
-def leaking(frame: pl.DataFrame, rules: Sequence[Rule], models, settings) -> pl.DataFrame:
+def leaking(frame: pl.DataFrame, rules: Sequence[Rule], models, settings, among: pl.DataFrame | None = None) -> pl.DataFrame:
     """The ``source`` and ``row`` of validation rows (``split`` validation) that a leak rule finds in the training
-    rows (``split`` train), as they will be written (redacted)."""
-    train = frame.filter(pl.col("split") == "train").select("prompt", "completion")
+    rows (``split`` train), as they will be written (redacted). With ``among`` (``source``, ``row``), only those
+    training rows are compared."""
+    train = frame.filter(pl.col("split") == "train")
+    if among is not None:
+        train = train.join(among.select("source", "row"), on=["source", "row"], how="semi")
+    train = train.select("prompt", "completion")
     validation = frame.filter(pl.col("split") == "validation")
     if not train.height or not validation.height or not rules:
         return validation.select("source", "row").head(0)
