@@ -382,6 +382,7 @@ def test_the_deploy_check_catches_a_file_imported_twice(tmp_path):
                      "two imports of one file name)"], found
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 def test_snowpark_build_is_not_needed_and_skip_dependencies_builds_nothing_else(tmp_path):
     """Deploy reads the prebuilt artifacts where they are; with the CLI's new build layout switched on (feature
     flag enable_snowpark_glob_support) deploy wants them under output/bundle/, which `snow snowpark build

@@ -240,6 +240,7 @@ def _descs(metadata):
     return [d for d in (getattr(metadata, n, None) for n in names) if d is not None]
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 def test_no_short_string_is_a_valid_number_in_our_regions():
     """Point 2, brute force: no 6-digit national string is valid in US GB FR IL IN CA BR."""
     import phonenumbers
@@ -259,6 +260,7 @@ PHONEISH = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow  # several seconds; CI runs it
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PHONEISH, min_size=1, max_size=4), st.sampled_from(["212 555 0199", "+44 20 7946 0958", "1640"]))
 def test_windowed_phone_recognizer_equals_presidio(parts, number):
