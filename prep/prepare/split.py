@@ -50,13 +50,12 @@ def near_duplicate_config(rules: Sequence[Rule]) -> NearDupConfig:
 
 def _groups(ctx: Context, train: Source, config: NearDupConfig) -> np.ndarray:
     """The group (a row index) of each row of ``train``: exact copies and near-duplicate clusters together."""
-    edges = []
-    exact = exact_keys(ctx, train).group_by("p", "c").agg(pl.col("row"))
-    for members in exact["row"].to_list():
-        edges += [(members[0], other) for other in members[1:]]
-    for cluster in clusters(ctx, train, config):
-        edges += [(cluster.rows[0], other) for other in cluster.rows[1:]]
-    return components(train.n_records, np.array(edges, dtype=np.int64).reshape(-1, 2))
+    # every row of an exact-copy group linked to the group's first row, as two columns (no Python per row)
+    exact = exact_keys(ctx, train).select(pl.col("row").min().over("p", "c").alias("first"), "row")
+    near = [(cluster.rows[0], other) for cluster in clusters(ctx, train, config) for other in cluster.rows[1:]]
+    edges = np.concatenate([exact.to_numpy().astype(np.int64).reshape(-1, 2),
+                            np.array(near, dtype=np.int64).reshape(-1, 2)])
+    return components(train.n_records, edges)
 
 
 def split(frame: pl.DataFrame, ctx: Context, train: Source, fraction: float, seed: int, label_like: bool,
