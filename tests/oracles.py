@@ -34,3 +34,24 @@ class UnionFind:
             self.parent[ry] = rx
         elif ry < rx:
             self.parent[rx] = ry
+
+
+def leaking(frame, rules, models, settings):
+    """The definition :class:`prep.prepare.split.LeakCheck` must meet: ``source`` and ``row`` of the validation rows
+    (``split`` validation) each leak rule finds in the training rows (``split`` train), the two written as sources
+    of their own and checked in a fresh context (every measure computed from the text, nothing shared)."""
+    import polars as pl
+
+    from prep.engine.context import Context
+    from prep.prepare.split import _subset
+
+    train = frame.filter(pl.col("split") == "train")
+    validation = frame.filter(pl.col("split") == "validation")
+    if not train.height or not validation.height or not rules:
+        return validation.select("source", "row").head(0)
+    sources = [_subset(train, "train", "train"), _subset(validation, "validation", "validation")]
+    ctx = Context(sources, models, settings)
+    rows: set[int] = set()
+    for rule in rules:
+        rows |= rule.leaking(ctx, sources[1], sources[0])
+    return validation.select("source", "row").with_row_index("i").filter(pl.col("i").is_in(sorted(rows))).drop("i")

@@ -236,3 +236,46 @@ def test_permutations_are_datasketchs(num_perm, seed):
     a, b = permutations(num_perm, seed)
     theirs = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     assert np.array_equal(a, theirs[0]) and np.array_equal(b, theirs[1])
+
+
+def _candidates_by_full_sort(signature, entries, config, groups=None):
+    """candidate_pairs as first written: every entry sorted by band key with numpy's stable sort, pairs across the
+    groups filtered afterwards."""
+    import math
+
+    sigma = math.sqrt(config.threshold * (1 - config.threshold) / config.num_perm)
+    needed = math.ceil(max(0.0, config.threshold - 3 * sigma) * config.num_perm)
+    sub, found = signature[entries], set()
+    for band in range(config.bands):
+        keys = mh.band_keys(sub, band, config.band_rows)
+        order = np.argsort(keys, kind="stable")
+        x, y = mh._pairs_in_runs(order, keys[order])
+        if groups is not None:
+            x, y = x[groups[x] != groups[y]], y[groups[x] != groups[y]]
+        for a, b in zip(x.tolist(), y.tolist()):
+            if np.count_nonzero(sub[a] == sub[b]) >= needed:
+                found.add((int(entries[a]), int(entries[b])))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("small_sort", [0, mh.SMALL_SORT])  # polars' sort and is_in, numpy's
+@pytest.mark.parametrize("with_groups", [False, True])
+def test_candidate_pairs_equal_the_full_sort_with_long_runs(with_groups, small_sort, monkeypatch):
+    """Long runs (over BUCKET_ALL_PAIRS members, linked in a chain in entry order) and short ones, across two
+    groups or not: the shared-run prefilter and the polars sort give exactly the pairs of the plain definition."""
+    monkeypatch.setattr(mh, "SMALL_SORT", small_sort)
+    rng = np.random.default_rng(5)
+    config = mh.NearDupConfig()
+    n = 3000
+    signature = rng.integers(0, 1 << 32, size=(n, config.num_perm), dtype=np.uint64).astype(np.uint32)
+    template = signature[0].copy()
+    long_run = rng.choice(n, size=300, replace=False)  # one template shared by 300 rows: long runs in every band
+    signature[long_run] = template
+    signature[long_run[::3], :40] = rng.integers(0, 1 << 32, size=(len(long_run[::3]), 40), dtype=np.uint64)
+    pairs = rng.choice(n, size=(200, 2))  # near copies: short runs
+    signature[pairs[:, 1], 60:] = signature[pairs[:, 0], 60:]
+    entries = np.sort(rng.choice(n, size=2600, replace=False))
+    groups = (rng.random(len(entries)) < 0.15).astype(np.int8) if with_groups else None
+    got = mh.candidate_pairs(signature, entries, config, groups)
+    want = _candidates_by_full_sort(signature, entries, config, groups)
+    assert len(want) > 100 and [tuple(p) for p in got.tolist()] == want

@@ -368,7 +368,7 @@ def test_a_chain_of_leaks_is_settled_whatever_its_length():
     leaking) and confirms with a full check."""
     from prep.engine import run as engine
     from prep.prepare import _settle_leaks
-    from prep.prepare.split import leaking
+    from tests.oracles import leaking
 
     rng = random.Random(7)
     words = [f"w{rng.randrange(10**6)}" for _ in range(1400)]
@@ -386,3 +386,14 @@ def test_a_chain_of_leaks_is_settled_whatever_its_length():
     settled = _settle_leaks(frame, plan, from_file=False)
     assert settled["split"].to_list() == ["train"] * 7
     assert leaking(settled, plan.rules, plan.models, plan.settings).height == 0
+
+
+def test_written_pairs_are_json_dumps_of_each_record_byte_for_byte():
+    """train.jsonl and validation.jsonl are written with json's string encoder per value; the bytes are those of
+    json.dumps(record, ensure_ascii=False) per line, escapes and all."""
+    from prep.prepare import _pairs
+
+    tricky = ["plain", 'quo"te\\back', "new\nline\ttab\x00\x1f\x7f", "é ü 中文 🎉", "\ufffd", "\u2028\u2029", "</script>", ""]
+    frame = pl.DataFrame({"prompt": tricky, "completion": list(reversed(tricky))})
+    want = "".join(json.dumps({"prompt": p, "completion": c}, ensure_ascii=False) + "\n" for p, c in frame.iter_rows())
+    assert _pairs(frame) == want.encode()

@@ -47,6 +47,11 @@ class Context:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def provide(self, key: Hashable, value: Any) -> None:
+        """Set what :meth:`memo` returns for ``key``: a measure computed outside this run (by its own module,
+        which knows the key)."""
+        self._memo[key] = value
+
     def known(self, key: Hashable) -> bool:
         return key in self._memo
 

@@ -51,6 +51,8 @@ BUCKET_ALL_PAIRS = 64
 # Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
 BATCH_ROWS = 50_000
 BLOCK_SHINGLES = 4096
+# Below this many entries numpy's sorts beat polars' (whose per-call cost is then most of the time).
+SMALL_SORT = 100_000
 # Separates prompt from completion in the compared text; survives normalisation (it is added after it).
 FIELD_SEPARATOR = "\u2402"
 
@@ -315,19 +317,32 @@ class Signatures:
     signature: np.ndarray  # (entries, num_perm) uint32; meaningful for representatives with shingles
     has_shingles: np.ndarray  # bool per entry
     boilerplate: np.ndarray  # sorted uint64 shingle hashes that were dropped
+    band_keys: np.ndarray | None = None  # (entries, bands) uint64 band keys of the signatures, when kept (subsets)
 
     def searchable(self) -> np.ndarray:
         """Entries that take part in LSH: representatives that have shingles."""
         return np.flatnonzero((self.representative == np.arange(len(self.representative))) & self.has_shingles)
 
 
-def frequent_shingles(texts: pl.Series, config: NearDupConfig) -> np.ndarray:
-    """Shingles present in more than ``boilerplate_share`` of rows, on an evenly spaced sample of rows."""
+def boilerplate_sample(texts: pl.Series, config: NearDupConfig) -> pl.Series | None:
+    """The rows on which the boilerplate shares are estimated: evenly spaced over ``texts``; None when the filter
+    is off (fewer than ``BOILERPLATE_MIN_ROWS`` rows, or a share of 0 or 1)."""
     n = len(texts)
     if n < BOILERPLATE_MIN_ROWS or not 0 < config.boilerplate_share < 1:
-        return np.zeros(0, _U64)
+        return None
     step = max(1, n // BOILERPLATE_SAMPLE_ROWS)
-    sample = texts.gather(np.arange(0, n, step))
+    return texts.gather(np.arange(0, n, step))
+
+
+def frequent_shingles(texts: pl.Series, config: NearDupConfig) -> np.ndarray:
+    """Shingles present in more than ``boilerplate_share`` of rows, on an evenly spaced sample of rows."""
+    return sample_boilerplate(boilerplate_sample(texts, config), config)
+
+
+def sample_boilerplate(sample: pl.Series | None, config: NearDupConfig) -> np.ndarray:
+    """The shingles present in more than ``boilerplate_share`` of the rows of ``sample`` (sorted uint64)."""
+    if sample is None:
+        return np.zeros(0, _U64)
     owner, h = shingles(sample, config.ngram)
     counts = pl.DataFrame({"owner": owner, "h": h}).unique().group_by("h").len()
     limit = config.boilerplate_share * len(sample)
@@ -358,6 +373,18 @@ def filtered_shingles(
     return owner, h
 
 
+def sign(texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray):
+    """(start, signatures, has shingles) per batch of ``BATCH_ROWS`` of ``texts`` (normalised), with the
+    ``boilerplate`` shingles left out: a batch bounds the shingle arrays, and the caller places each batch's
+    signatures where it keeps them (no second copy of the whole array)."""
+    for lo in range(0, len(texts), BATCH_ROWS):
+        batch = texts.slice(lo, BATCH_ROWS)
+        owner, h = filtered_shingles(batch, config, boilerplate)
+        has = np.zeros(len(batch), dtype=bool)
+        has[owner] = True
+        yield lo, signatures(owner, h, len(batch), config), has
+
+
 def signatures_of(
     frame: pl.DataFrame, config: NearDupConfig, boilerplate: np.ndarray | None = None
 ) -> Signatures:
@@ -376,13 +403,9 @@ def signatures_of(
         boilerplate = frequent_shingles(text.gather(reps), config)
     signature = np.full((len(first), config.num_perm), _MASK32, dtype=_U32)
     has = np.zeros(len(first), dtype=bool)
-    for lo in range(0, len(reps), BATCH_ROWS):
-        batch = reps[lo : lo + BATCH_ROWS]
-        owner, h = filtered_shingles(text.gather(batch), config, boilerplate)
-        signature[batch] = signatures(owner, h, len(batch), config)
-        present = np.zeros(len(batch), dtype=bool)
-        present[owner] = True
-        has[batch] = present
+    for lo, batch_signature, batch_has in sign(text.gather(reps), config, boilerplate):
+        batch = reps[lo : lo + len(batch_has)]
+        signature[batch], has[batch] = batch_signature, batch_has
     return Signatures(
         rows=frame["row"].to_numpy().astype(np.int64),
         text=text,
@@ -422,15 +445,61 @@ def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> tuple[np.ndarr
     return np.minimum(a, b), np.maximum(a, b)
 
 
+def _stable_order(keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Indices that sort ``keys`` (or only the indices ``among``, ascending), equal keys in index order: polars'
+    order-keeping sort, on both cores, is twice numpy's stable argsort here."""
+    index = np.arange(len(keys)) if among is None else among
+    if len(index) < SMALL_SORT:
+        return index[np.argsort(keys[index], kind="stable")]
+    frame = pl.DataFrame({"i": index, "k": keys if among is None else keys[among]})
+    return frame.sort("k", maintain_order=True)["i"].to_numpy()
+
+
+def _found_in(values: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``np.isin(values, other)`` by binary search in the sorted ``other`` (numpy's own hashes, far slower here)."""
+    if not len(other):
+        return np.zeros(len(values), dtype=bool)
+    ordered = np.sort(other)
+    return ordered[np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)] == values
+
+
+def _shared_runs(keys: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The stable order of the entries whose key the other group also has: only their runs give pairs across the
+    groups, and every member of such a run is kept, so the runs and the order inside them are as in the full sort
+    (the same pairs come out), while the sort only sees the few shared keys."""
+    first = groups == 0
+    if len(keys) < SMALL_SORT:
+        shared = np.empty(len(keys), dtype=bool)
+        shared[first] = _found_in(keys[first], keys[~first])
+        shared[~first] = _found_in(keys[~first], keys[first])
+        among = np.flatnonzero(shared)
+        return among[np.argsort(keys[among], kind="stable")]
+    other = pl.Series(keys[~first]).implode(), pl.Series(keys[first]).implode()
+    shared = np.zeros(len(keys), dtype=bool)
+    for group, at in ((0, np.flatnonzero(first)), (1, np.flatnonzero(~first))):
+        shared[at] = pl.Series(keys[at]).is_in(other[group]).to_numpy()
+    return _stable_order(keys, np.flatnonzero(shared))
+
+
+def all_band_keys(signature: np.ndarray, config: NearDupConfig) -> np.ndarray:
+    """(rows, bands) uint64: :func:`band_keys` of every band of ``signature``."""
+    keys = np.empty((len(signature), config.bands), dtype=_U64)
+    for band in range(config.bands):
+        keys[:, band] = band_keys(signature, band, config.band_rows)
+    return keys
+
+
 def candidate_pairs(
-    signature: np.ndarray, entries: np.ndarray, config: NearDupConfig, groups: np.ndarray | None = None
+    signature: np.ndarray, entries: np.ndarray, config: NearDupConfig, groups: np.ndarray | None = None,
+    keys: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairs of ``entries`` (indices into ``signature``) that share a band, and whose signatures agree on at least
     ``threshold - 3 sigma`` of their values (an estimate of Jaccard similarity that removes most candidates
     below the threshold before the exact check, cheaply; a pair at the threshold is lost with probability 0.0013,
     small beside the LSH's own miss rate there).
 
-    With ``groups`` (0 or 1 per entry), only pairs across the two groups are kept.
+    With ``groups`` (0 or 1 per entry), only pairs across the two groups are kept. ``keys`` are the entries'
+    band keys when already known (:func:`all_band_keys`).
     Returns (m, 2) int64 entry pairs, unique and sorted.
     """
     if len(entries) < 2:
@@ -438,12 +507,13 @@ def candidate_pairs(
     bands, rows = config.bands, config.band_rows
     sigma = math.sqrt(config.threshold * (1 - config.threshold) / config.num_perm)
     needed = math.ceil(max(0.0, config.threshold - 3 * sigma) * config.num_perm)  # agreeing values
-    sub = signature[entries]
+    whole = len(entries) == len(signature) and np.array_equal(entries, np.arange(len(signature)))
+    sub = signature if whole else signature[entries]
     found = []
     for band in range(bands):
-        keys = band_keys(sub, band, rows)
-        order = np.argsort(keys, kind="stable")
-        x, y = _pairs_in_runs(order, keys[order])
+        key = band_keys(sub, band, rows) if keys is None else np.ascontiguousarray(keys[:, band])
+        order = _stable_order(key) if groups is None else _shared_runs(key, groups)
+        x, y = _pairs_in_runs(order, key[order])
         if groups is not None:
             across = groups[x] != groups[y]
             x, y = x[across], y[across]

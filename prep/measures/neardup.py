@@ -40,8 +40,26 @@ def signatures(ctx: Context, source: Source, config: NearDupConfig, reference: S
         ctx.progress(f"MinHash signatures of {source.name}")
         return signatures_of(source.pair_rows(), config, boilerplate)
 
+    return ctx.memo(_signature_key(source, config, reference), compute)
+
+
+def _signature_key(source: Source, config: NearDupConfig, reference: Source | None) -> tuple:
     reference_key = None if reference is None else (reference.role, reference.name)
-    return ctx.memo(source_key("signatures", source, config, reference_key), compute)
+    return source_key("signatures", source, config.config(), reference_key)
+
+
+def provide_signatures(
+    ctx: Context, source: Source, config: NearDupConfig, value: Signatures, reference: Source | None = None
+) -> None:
+    """Give ``ctx`` the :func:`signatures` of ``source`` computed elsewhere (``prep prepare``'s re-check of
+    subsets of rows it has measured already, :mod:`prep.measures.subsets`)."""
+    ctx.provide(_signature_key(source, config, reference), value)
+
+
+def computed_signatures(ctx: Context, source: Source, config: NearDupConfig) -> Signatures | None:
+    """The signatures of ``source`` (its own boilerplate) if this run computed them, else None."""
+    key = _signature_key(source, config, None)
+    return ctx.memo(key, lambda: None) if ctx.known(key) else None
 
 
 @dataclass
@@ -107,8 +125,14 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
 
     Rows are linked by verified pairs (see :func:`prep.measures.minhash.near_duplicate_pairs`) and by identical normalised
     text; clusters are the connected components (union-find). ``keep`` picks the row kept: ``first`` or
-    ``longest`` (most characters of compared text, then first).
+    ``longest`` (most characters of compared text, then first). Computed once per run, source, configuration
+    and ``keep`` (the duplicate rule and prepare's split ask for the same).
     """
+    config = config.config()
+    return ctx.memo(source_key("clusters", source, config, keep), lambda: _clusters(ctx, source, config, keep))
+
+
+def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) -> list[Cluster]:
     fp = signatures(ctx, source, config)
     n = len(fp.rows)
     searchable = fp.has_shingles
@@ -220,16 +244,20 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
         on=["p", "c"],
         how="inner",
     )
-    v_entry_of = {row: i for i, row in enumerate(vfp.rows.tolist())}
-    t_entry_of = {row: i for i, row in enumerate(tfp.rows.tolist())}
-    for row, train_row in light.select("row", "train_row").iter_rows():
-        offer(v_entry_of[row], t_entry_of[train_row], 1.0, True)
+    # entries are in row order (pair rows of a source), so a row's entry is found by binary search
+    v_at = np.searchsorted(vfp.rows, light["row"].to_numpy())
+    t_at = np.searchsorted(tfp.rows, light["train_row"].to_numpy())
+    for v_entry, t_entry in zip(v_at.tolist(), t_at.tolist()):
+        offer(v_entry, t_entry, 1.0, True)
     # Near: LSH over both sources' representatives, pairs across the two only.
     t_entries, v_entries = tfp.searchable(), vfp.searchable()
     if len(t_entries) and len(v_entries):
         signature = np.concatenate([tfp.signature[t_entries], vfp.signature[v_entries]])
         groups = np.r_[np.zeros(len(t_entries), np.int8), np.ones(len(v_entries), np.int8)]
-        pairs = candidate_pairs(signature, np.arange(len(signature)), config, groups)
+        keys = None
+        if tfp.band_keys is not None and vfp.band_keys is not None:
+            keys = np.concatenate([tfp.band_keys[t_entries], vfp.band_keys[v_entries]])
+        pairs = candidate_pairs(signature, np.arange(len(signature)), config, groups, keys)
         if len(pairs):
             offset = len(t_entries)
             t_sel, v_sel = t_entries[pairs.min(axis=1)], v_entries[pairs.max(axis=1) - offset]

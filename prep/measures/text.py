@@ -28,6 +28,16 @@ def text_key(expr: pl.Expr) -> pl.Expr:
     return pl.struct(text.hash(seed=_SEEDS[0]).alias("h1"), text.hash(seed=_SEEDS[1]).alias("h2"))
 
 
+def exact_key_frame(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``row``, ``p`` and ``c`` (the text keys of prompt and completion) of ``pairs`` (``row``, ``prompt``,
+    ``completion``, both text)."""
+    return (
+        pairs.lazy()
+        .select("row", text_key(pl.col("prompt")).alias("p"), text_key(pl.col("completion")).alias("c"))
+        .collect(engine="streaming")
+    )
+
+
 def exact_keys(ctx: Context, source: Source) -> pl.DataFrame:
     """Rows where both fields are text, with ``p`` and ``c``: the text keys of prompt and completion, as the
     duplicate rules compare them. Keys rather than the text: the rules only group and join on them, and the text
@@ -35,11 +45,18 @@ def exact_keys(ctx: Context, source: Source) -> pl.DataFrame:
 
     def compute() -> pl.DataFrame:
         ctx.progress(f"normalizing {source.name}")
-        return (
-            source.pair_rows()
-            .lazy()
-            .select("row", text_key(pl.col("prompt")).alias("p"), text_key(pl.col("completion")).alias("c"))
-            .collect(engine="streaming")
-        )
+        return exact_key_frame(source.pair_rows())
 
     return ctx.memo(source_key("exact-keys", source), compute)
+
+
+def computed_exact_keys(ctx: Context, source: Source) -> pl.DataFrame | None:
+    """The :func:`exact_keys` of ``source`` if this run computed them, else None."""
+    key = source_key("exact-keys", source)
+    return ctx.memo(key, lambda: None) if ctx.known(key) else None
+
+
+def provide_exact_keys(ctx: Context, source: Source, keys: pl.DataFrame) -> None:
+    """Give ``ctx`` the :func:`exact_keys` of ``source``, computed elsewhere (``prep prepare``'s re-check of
+    subsets of rows it has measured already)."""
+    ctx.provide(source_key("exact-keys", source), keys)

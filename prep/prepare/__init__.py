@@ -62,7 +62,7 @@ from prep.prepare.output import (
     jsonl,
     write_atomically,
 )
-from prep.prepare.split import MAX_RECHECKS, leak_rules, leaking, split
+from prep.prepare.split import MAX_ROUNDS, LeakCheck, leak_rules, split
 from prep.quoting import quoted_keys
 
 __all__ = ["DUPLICATE_POLICIES", "ERROR_POLICIES", "OUTPUTS", "PII_POLICIES", "PrepareFailed", "PrepareOptions", "PrepareResult", "Prepared", "prepare", "prepare_data"]
@@ -192,24 +192,26 @@ def _assign(frame: pl.DataFrame, to_validation: set[int] | None) -> pl.DataFrame
     )
 
 
-def _settle_leaks(frame: pl.DataFrame, the_plan, from_file: bool) -> pl.DataFrame:
+def _settle_leaks(frame: pl.DataFrame, the_plan, from_file: bool, lint=None) -> pl.DataFrame:
     """Rows that still leak move to training (or, from a validation file, are excluded by the leak rule).
 
     Each full check compares every validation row with every training row as written. Rows moved to training can
     make other validation rows leak (a chain of near duplicates); those are found by comparing the remaining
     validation rows with the moved rows only, until none moves; then a full check confirms the result (or finds
-    what the small checks missed, and the round repeats). The signatures of every row are computed once per full
-    check, not once per moved row."""
+    what the small checks missed, and the round repeats). Every check runs on the per-row measures computed once
+    (:class:`~prep.prepare.split.LeakCheck`). Each round moves at least one row out of validation, so the rounds
+    end; ``MAX_ROUNDS`` only guards against a defect."""
     rules = leak_rules(the_plan.rules, lambda: _all_leak_rules(the_plan.settings))
-    for _ in range(MAX_RECHECKS):
-        leaks = leaking(frame, rules, the_plan.models, the_plan.settings)
+    check = LeakCheck(frame, rules, the_plan.models, the_plan.settings, lint)
+    for _ in range(MAX_ROUNDS):
+        leaks = check.leaking(frame)
         if not leaks.height:
-            break
+            return frame
         frame = _move_leaks(frame, leaks, rules, from_file)
         while leaks.height and not from_file:
-            leaks = leaking(frame, rules, the_plan.models, the_plan.settings, among=leaks)
+            leaks = check.leaking(frame, among=leaks)
             frame = _move_leaks(frame, leaks, rules, from_file)
-    return frame
+    raise RuntimeError(f"the leak re-check did not settle in {MAX_ROUNDS} rounds")  # pragma: no cover - a bug if so
 
 
 def _move_leaks(frame: pl.DataFrame, leaks: pl.DataFrame, rules, from_file: bool) -> pl.DataFrame:
@@ -290,7 +292,7 @@ def prepare_data(
     if validation is None:
         report("splitting")
         chosen = split(frame, ctx, sources[0], options.validation_fraction, options.seed, label_like, the_plan.rules)
-    frame = _settle_leaks(_assign(frame, chosen), the_plan, from_file=validation is not None)
+    frame = _settle_leaks(_assign(frame, chosen), the_plan, from_file=validation is not None, lint=(ctx, sources[0]))
     redacting = any(rule.prepare is PrepareAction.REDACT for rule in the_plan.rules)
     frame = _redact_excluded(frame, decisions, redacting)
 
@@ -338,8 +340,13 @@ def prepare_data(
 
 
 def _pairs(frame: pl.DataFrame) -> bytes:
-    # json.dumps per row: the exact escaping (and lone surrogates kept) of earlier outputs; polars' writer differs
-    return jsonl({"prompt": p, "completion": c} for p, c in frame.select("prompt", "completion").iter_rows())
+    """``{"prompt": ..., "completion": ...}`` per line, byte for byte what ``json.dumps(record, ensure_ascii=False)``
+    writes (its escaping, lone surrogates kept; polars' writer differs), with json's own string encoder called
+    on each value rather than on a dict per row (three times faster)."""
+    quote = json.encoder.encode_basestring
+    lines = (f'{{"prompt": {quote(p)}, "completion": {quote(c)}}}\n'
+             for p, c in zip(frame["prompt"].to_list(), frame["completion"].to_list()))
+    return "".join(lines).encode("utf-8", "surrogatepass")
 
 
 def prepare(

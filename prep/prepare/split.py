@@ -24,19 +24,28 @@ from prep.dataset import SCHEMA, Source
 from prep.engine.context import Context
 from prep.engine.rule import PrepareAction, Rule
 from prep.measures.minhash import NearDupConfig, components
-from prep.measures.neardup import clusters
-from prep.measures.text import exact_keys
+from prep.measures.neardup import clusters, computed_signatures, provide_signatures
+from prep.measures.subsets import SubsetMeasures
+from prep.measures.text import (
+    computed_exact_keys,
+    exact_key_frame,
+    exact_keys,
+    provide_exact_keys,
+)
 
-MAX_RECHECKS = 5
+MAX_ROUNDS = 100  # full checks; each moves at least one validation row, so this is never reached in practice
 
 
-def _content_key(seed: int, prompt: str, completion: str) -> str:
-    digest = hashlib.sha256()
-    for part in (str(seed), prompt, completion):
-        encoded = part.encode("utf-8", "surrogatepass")
-        digest.update(len(encoded).to_bytes(8, "big"))
-        digest.update(encoded)
-    return digest.hexdigest()
+def _content_keys(seed: int, prompts: list[str], completions: list[str]) -> list[bytes]:
+    """The SHA-256 of ``seed, prompt, completion`` (each length-prefixed) per row: one hashlib call per row on one
+    message (sorted as bytes, the order of the hex digests)."""
+    def part(text: str) -> bytes:
+        encoded = text.encode("utf-8", "surrogatepass")
+        return len(encoded).to_bytes(8, "big") + encoded
+
+    head = part(str(seed))
+    sha256 = hashlib.sha256
+    return [sha256(head + part(p) + part(c)).digest() for p, c in zip(prompts, completions)]
 
 
 def near_duplicate_config(rules: Sequence[Rule]) -> NearDupConfig:
@@ -65,10 +74,10 @@ def split(frame: pl.DataFrame, ctx: Context, train: Source, fraction: float, see
     if kept.height == 0 or fraction == 0:
         return set()
     group = _groups(ctx, train, near_duplicate_config(rules))
-    keys = [_content_key(seed, p, c) for p, c in kept.select("prompt", "completion").iter_rows()]
+    keys = _content_keys(seed, kept["prompt"].to_list(), kept["completion"].to_list())
     units = (
         kept.select("row", "completion")
-        .with_columns(pl.Series("key", keys), pl.Series("group", group[kept["row"].to_numpy()]))
+        .with_columns(pl.Series("key", keys, dtype=pl.Binary), pl.Series("group", group[kept["row"].to_numpy()]))
         .sort("key", "row")
         .group_by("group", maintain_order=True)
         .agg(pl.col("key").first(), pl.col("completion").first().alias("lead"), pl.col("row"))
@@ -107,20 +116,91 @@ def _subset(frame: pl.DataFrame, name: str, role: str) -> Source:
     return Source(name=name, frame=rows.cast(SCHEMA), role=role)
 
 
-def leaking(frame: pl.DataFrame, rules: Sequence[Rule], models, settings, among: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The ``source`` and ``row`` of validation rows (``split`` validation) that a leak rule finds in the training
-    rows (``split`` train), as they will be written (redacted). With ``among`` (``source``, ``row``), only those
-    training rows are compared."""
-    train = frame.filter(pl.col("split") == "train")
-    if among is not None:
-        train = train.join(among.select("source", "row"), on=["source", "row"], how="semi")
-    train = train.select("prompt", "completion")
-    validation = frame.filter(pl.col("split") == "validation")
-    if not train.height or not validation.height or not rules:
-        return validation.select("source", "row").head(0)
-    sources = [_subset(train, "train", "train"), _subset(validation, "validation", "validation")]
-    ctx = Context(sources, models, settings)
-    rows: set[int] = set()
-    for rule in rules:
-        rows |= rule.leaking(ctx, sources[1], sources[0])
-    return validation.select("source", "row").with_row_index("i").filter(pl.col("i").is_in(sorted(rows))).drop("i")
+class LeakCheck:
+    """The leak rules' re-check of a prepared frame: which validation rows (``split`` validation) a leak rule finds
+    in the training rows (``split`` train), as the rows will be written (redacted), exactly as the rule finds them
+    in two files of those rows.
+
+    The per-row measures (compared text, exact-duplicate keys, MinHash signatures) are computed once for all the
+    frame's training and validation rows, or taken from the lint run (``lint``: its context and training source)
+    for rows it measured as they are written, and each check assembles its subsets from them
+    (:class:`prep.measures.subsets.SubsetMeasures`): a check then costs the LSH over the subsets, not the signatures.
+    """
+
+    def __init__(self, frame: pl.DataFrame, rules: Sequence[Rule], models, settings,
+                 lint: tuple[Context, Source] | None = None) -> None:
+        self.rules, self.models, self.settings = list(rules), models, settings
+        live = frame["split"].is_in(["train", "validation"]).to_numpy()
+        self.position = np.flatnonzero(live)  # frame position of each measured row
+        redacted = pl.col("redacted") if "redacted" in frame.columns else pl.lit(False).alias("redacted")
+        self.rows = frame.filter(pl.Series(live)).select("source", "row", redacted, "prompt", "completion")
+        self.lint = lint
+        self._measures: dict[NearDupConfig, SubsetMeasures] = {}
+        self._keys: pl.DataFrame | None = None
+        keys = self._key(self.rows["source"].to_numpy(), self.rows["row"].to_numpy())
+        self._order = np.argsort(keys, kind="stable")
+        self._order_key = keys[self._order]
+        self.checks = 0
+
+    def _exact_keys(self) -> pl.DataFrame:
+        """Exact-duplicate keys of every measured row (``row`` its index here): the lint run's for the training
+        source's rows it keyed as they are written (not redacted since), computed for the others."""
+        rows = self.rows.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), pl.col("row").alias("source_row"),
+                                "source", "redacted", "prompt", "completion")
+        seeded = None if self.lint is None else computed_exact_keys(*self.lint)
+        if seeded is None:
+            return exact_key_frame(rows.select("row", "prompt", "completion"))
+        reuse = (rows.filter((pl.col("source") == 0) & ~pl.col("redacted")).select("row", "source_row")
+                 .join(seeded.rename({"row": "source_row"}), on="source_row", how="inner").select("row", "p", "c"))
+        fresh = exact_key_frame(rows.join(reuse.select("row"), on="row", how="anti").select("row", "prompt", "completion"))
+        return pl.concat([reuse, fresh]).sort("row")
+
+    @staticmethod
+    def _key(source: np.ndarray, row: np.ndarray) -> np.ndarray:
+        return source.astype(np.int64) << 40 | row.astype(np.int64)
+
+    def _measures_for(self, config: NearDupConfig) -> SubsetMeasures:
+        if config not in self._measures:
+            seed = None
+            if self.lint is not None:
+                found = computed_signatures(*self.lint, config)
+                if found is not None:
+                    source, row, redacted = (self.rows[c].to_numpy() for c in ("source", "row", "redacted"))
+                    at = np.minimum(np.searchsorted(found.rows, row), len(found.rows) - 1)
+                    same = (source == 0) & ~redacted & (found.rows[at] == row) if len(found.rows) else source < 0
+                    seed = (found, np.where(same, at, -1))
+            self._measures[config] = SubsetMeasures(self.rows, config, seed)
+        return self._measures[config]
+
+    def leaking(self, frame: pl.DataFrame, among: pl.DataFrame | None = None) -> pl.DataFrame:
+        """``source`` and ``row`` of the validation rows found leaking. With ``among`` (``source``, ``row``), only
+        those training rows are compared, under the boilerplate of the last full check."""
+        is_train = (frame["split"] == "train").to_numpy()[self.position]
+        is_validation = (frame["split"] == "validation").to_numpy()[self.position]
+        if among is not None:  # found by binary search over the rows' (source, row) keys
+            key = self._key(among["source"].to_numpy(), among["row"].to_numpy())
+            at = np.minimum(np.searchsorted(self._order_key, key), len(self._order_key) - 1)
+            chosen = np.zeros(len(is_train), dtype=bool)
+            chosen[self._order[at[self._order_key[at] == key]]] = True
+            is_train &= chosen
+        train, validation = np.flatnonzero(is_train), np.flatnonzero(is_validation)
+        if not len(train) or not len(validation) or not self.rules:
+            return self.rows.select("source", "row").head(0)
+        self.checks += 1
+        sources = [_subset(self.rows[train], "train", "train"), _subset(self.rows[validation], "validation", "validation")]
+        ctx = Context(sources, self.models, self.settings)
+        if self._keys is None:
+            self._keys = self._exact_keys()
+        for source, rows in zip(sources, (train, validation)):
+            provide_exact_keys(ctx, source, self._keys[rows].with_columns(pl.int_range(len(rows), dtype=pl.Int64)
+                                                                           .alias("row")))
+        found: set[int] = set()
+        for rule in self.rules:
+            if isinstance(rule.options, NearDupConfig):
+                measures = self._measures_for(rule.options.config())
+                if among is None:
+                    measures.rebase(*measures.own_boilerplate(train))
+                provide_signatures(ctx, sources[0], measures.config, measures.signatures(train))
+                provide_signatures(ctx, sources[1], measures.config, measures.signatures(validation), sources[0])
+            found |= rule.leaking(ctx, sources[1], sources[0])
+        return self.rows[validation[sorted(found)]].select("source", "row")

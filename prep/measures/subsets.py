@@ -1,0 +1,198 @@
+"""MinHash signatures of many subsets of one table of rows, with the per-row work done once.
+
+``prep prepare`` re-checks leaks after its split: the training rows against the validation rows, then, as rows
+move, again and again. Each check must give exactly what a leak rule gives on those two subsets as files of their
+own (so that ``prep lint`` on the written files agrees), but most of the work is per row and does not depend on
+the subset: the compared text, its shingles and, under a given set of boilerplate
+shingles, its MinHash signature. :class:`SubsetMeasures` computes those once per row (or takes them from the lint
+run that measured the same rows) and assembles each subset's :class:`~prep.measures.minhash.Signatures` from them.
+
+What does depend on the subset is the boilerplate: the shingles frequent in an evenly spaced sample of the
+subset's rows. When it changes, only the rows holding a shingle that entered or left it are signed again. Those
+rows are found by the shingle's words (a literal search over the texts, then the exact shingle check on the
+rows found), so no per-row shingle list is kept; a shingle whose words cannot be found (never seen) makes every
+row be signed again, which is slower and as exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from prep.measures.minhash import (
+    NearDupConfig,
+    Signatures,
+    all_band_keys,
+    boilerplate_sample,
+    compared_text,
+    is_boilerplate,
+    sample_boilerplate,
+    shingles,
+    sign,
+    word_hashes,
+)
+from prep.measures.minhash import signatures as minhash_signatures
+
+_COMBINE = np.uint64(0x9E3779B97F4A7C15)  # as minhash.shingles combines word hashes
+
+
+def shingle_words(texts: pl.Series, ngram: int, wanted: np.ndarray) -> dict[int, str]:
+    """The words of each shingle hash in ``wanted`` that occurs in ``texts`` (normalised), as they appear there:
+    found with the vectorised :func:`~prep.measures.minhash.shingles`, then spelt out from one text each (a loop
+    over the wanted hashes only, a handful)."""
+    owner, h = shingles(texts, ngram)
+    wanted = np.unique(wanted)
+    hit = np.flatnonzero(is_boilerplate(h, wanted))  # the bit-table lookup: no sort of every shingle
+    where = pl.DataFrame({"h": h[hit], "owner": owner[hit]}).group_by("h").agg(pl.col("owner").min())
+    found: dict[int, str] = {}
+    for value, text_index in where.iter_rows():
+        words = texts[int(text_index)].split(" ")
+        hashes = word_hashes(pl.Series(words, dtype=pl.String))
+        if len(words) < ngram:
+            found[value] = " ".join(words)
+            continue
+        combined = hashes[: len(words) - ngram + 1].copy()
+        for k in range(1, ngram):
+            combined = combined * _COMBINE + hashes[k : len(words) - ngram + 1 + k]
+        start = np.flatnonzero(combined == np.uint64(value))
+        if len(start):
+            found[value] = " ".join(words[int(start[0]) : int(start[0]) + ngram])
+    return found
+
+
+class SubsetMeasures:
+    """Signatures of subsets of ``frame``'s rows (``prompt``, ``completion``, both text), each equal to what
+    :func:`~prep.measures.minhash.signatures_of` gives for the subset alone (its rows numbered from 0; signature
+    rows of representatives, the others hold their representative's).
+
+    ``seed`` (entries and, per row of ``frame``, the entry with the same text or -1) reuses signatures computed
+    on the same texts, under the seed's boilerplate."""
+
+    def __init__(self, frame: pl.DataFrame, config: NearDupConfig,
+                 seed: tuple[Signatures, np.ndarray] | None = None) -> None:
+        self.config = config.config()
+        n = frame.height
+        entry = np.full(n, -1, np.int64) if seed is None else seed[1]
+        mapped = entry >= 0
+        text = compared_text(frame.select("prompt", "completion"), self.config) if seed is None or not mapped.any() \
+            else seed[0].text.gather(np.where(mapped, entry, 0))
+        if seed is not None and not mapped.all():
+            fresh = np.flatnonzero(~mapped)
+            text = text.scatter(fresh, compared_text(frame[fresh].select("prompt", "completion"), self.config))
+        self.text = text
+        first = (pl.DataFrame({"text": text}).with_row_index("i").select(pl.col("i").min().over("text"))
+                 .to_series().to_numpy().astype(np.int64))
+        self.first, self.text_of = np.unique(first, return_inverse=True)  # one id per distinct text
+        distinct = len(self.first)
+        self.signature = np.empty((distinct, self.config.num_perm), dtype=np.uint32)
+        self.has = np.zeros(distinct, dtype=bool)
+        self.signed = 0  # distinct texts signed here (not taken from the seed), for the benchmark and the tests
+        self._words: dict[int, str] = {}  # the words of watched shingles, once known
+        self._samples: list[pl.Series] = []  # samples the watched shingles were counted on, to find their words
+        self._holders: dict[int, np.ndarray] = {}  # distinct texts holding a watched shingle, once needed
+        self.watched: np.ndarray | None = None  # the shingles left out of self.signature (sorted)
+        self.boilerplate: np.ndarray | None = None  # the current boilerplate, a subset of watched
+        self._keys: np.ndarray | None = None  # band keys of self.signature, computed when first needed
+        if seed is not None:
+            signatures, _ = seed
+            from_seed = mapped[self.first]
+            at = signatures.representative[entry[self.first[from_seed]]]
+            self.signature[from_seed] = signatures.signature[at]
+            self.has[from_seed] = signatures.has_shingles[at]
+            self.watched = self.boilerplate = signatures.boilerplate
+            reps = np.flatnonzero(signatures.representative == np.arange(len(signatures.representative)))
+            sample = boilerplate_sample(signatures.text.gather(reps), self.config)
+            self._samples += [] if sample is None else [sample]
+            self._sign(np.flatnonzero(~from_seed))
+
+    def _sign(self, ids: np.ndarray) -> None:
+        for lo, signature, has in sign(self.text.gather(self.first[ids]), self.config, self.watched):
+            batch = ids[lo : lo + len(has)]
+            self.signature[batch], self.has[batch] = signature, has
+        self.signed += len(ids)
+        if self._keys is not None:  # band keys follow the signatures
+            self._keys[ids] = all_band_keys(self.signature[ids], self.config)
+
+    def _band_keys(self) -> np.ndarray:
+        if self._keys is None:
+            self._keys = all_band_keys(self.signature, self.config)
+        return self._keys
+
+    def own_boilerplate(self, rows: np.ndarray) -> tuple[np.ndarray, pl.Series | None]:
+        """The boilerplate of the subset ``rows`` as a source of its own (and the sample it was estimated on)."""
+        ids = self.text_of[rows]
+        _, at = np.unique(ids, return_index=True)
+        sample = boilerplate_sample(self.text.gather(rows[np.sort(at)]), self.config)
+        return sample_boilerplate(sample, self.config), sample
+
+    def rebase(self, boilerplate: np.ndarray, sample: pl.Series | None) -> int:
+        """Make ``boilerplate`` the current one. Returns how many distinct texts were signed again.
+
+        The stored signatures leave out every *watched* shingle (every boilerplate shingle seen so far): a subset's
+        signature is the stored one lowered by the watched shingles that are not boilerplate now, for the texts that
+        hold them (the minimum over a union). So a shingle that leaves the boilerplate costs one ``minimum`` over
+        its holders, and only a shingle never watched before makes its holders be signed again."""
+        self._samples += [] if sample is None else [sample]
+        if self.watched is None:
+            self.watched = self.boilerplate = boilerplate
+            self._sign(np.arange(len(self.first)))
+            return len(self.first)
+        new = np.setdiff1d(boilerplate, self.watched)
+        self.boilerplate = boilerplate
+        if not len(new):
+            return 0
+        ids = np.unique(np.concatenate([self._holders_of(h) for h in new.tolist()]))
+        self.watched = np.union1d(self.watched, new)
+        self._sign(ids)
+        return len(ids)
+
+    def _holders_of(self, value: int) -> np.ndarray:
+        """The distinct texts holding watched shingle ``value``: a literal search for its words over the texts,
+        then the exact shingle check on the texts found (or, if its words are nowhere in the samples, which cannot
+        happen, every text's shingles)."""
+        if value not in self._holders:
+            wanted = [h for h in np.unique(np.r_[self.watched, self.boilerplate]).tolist()
+                      if h not in self._holders and h not in self._words]
+            if wanted and self._samples:
+                self._words.update(shingle_words(pl.concat(self._samples), self.config.ngram,
+                                                 np.array(wanted, dtype=np.uint64)))
+            texts = self.text.gather(self.first)
+            if value in self._words:
+                padded = pl.concat_str([pl.lit(" "), pl.col("t"), pl.lit(" ")])
+                maybe = (pl.DataFrame({"t": texts}).select(padded.str.contains(f" {self._words[value]} ", literal=True))
+                         .to_series().to_numpy())
+                candidates = np.flatnonzero(maybe)
+            else:
+                candidates = np.arange(len(texts))
+            owner, h = shingles(texts.gather(candidates), self.config.ngram)
+            self._holders[value] = candidates[np.unique(owner[h == np.uint64(value)])]
+        return self._holders[value]
+
+    def signatures(self, rows: np.ndarray) -> Signatures:
+        """The signatures of the subset ``rows`` (indices into ``frame``, in the subset's order) under the current
+        boilerplate (the subset's own if there is none yet)."""
+        if self.boilerplate is None:
+            self.rebase(*self.own_boilerplate(rows))
+        ids = self.text_of[rows]
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        signature, has, keys = self.signature[ids], self.has[ids], self._band_keys()[ids]
+        lowered = np.zeros(len(ids), dtype=bool)
+        holds = np.zeros(len(self.first), dtype=bool)
+        for value in np.setdiff1d(self.watched, self.boilerplate).tolist():  # watched, not boilerplate now
+            holds[:] = False
+            holds[self._holders_of(value)] = True
+            at = np.flatnonzero(holds[ids])
+            one = minhash_signatures(np.zeros(1, np.int64), np.array([value], dtype=np.uint64), 1, self.config)[0]
+            signature[at] = np.minimum(signature[at], one)
+            has[at] = lowered[at] = True
+        at = np.flatnonzero(lowered)
+        keys[at] = all_band_keys(signature[at], self.config)
+        return Signatures(
+            rows=np.arange(len(rows), dtype=np.int64),
+            text=self.text.gather(rows),
+            representative=first[inverse].astype(np.int64),
+            signature=signature,
+            has_shingles=has,
+            boilerplate=self.boilerplate,
+            band_keys=keys,
+        )
