@@ -9,7 +9,9 @@
   the stratum's share reaches ``validation_fraction``, never taking its last training group (a greedy walk over the
   groups: each step depends on the last, so it is a loop over groups).
 - Then any validation row that a leak rule (:meth:`~prep.engine.rule.Rule.leaking`) still finds leaking from
-  training moves to training; from a validation file, it is excluded.
+  training moves to training; from a validation file, it is excluded. :class:`LeakCheck` runs the rules on the
+  two subsets exactly as on two files of them, from per-row measures computed once
+  (:mod:`prep.measures.subsets`), so a check costs its LSH, not its signatures.
 """
 
 from __future__ import annotations
