@@ -344,9 +344,9 @@ def sample_boilerplate(sample: pl.Series | None, config: NearDupConfig) -> np.nd
     if sample is None:
         return np.zeros(0, _U64)
     owner, h = shingles(sample, config.ngram)
-    counts = pl.DataFrame({"owner": owner, "h": h}).unique().group_by("h").len()
+    rows = pl.DataFrame({"owner": owner, "h": h}).group_by("h").agg(pl.col("owner").n_unique().alias("rows"))
     limit = config.boilerplate_share * len(sample)
-    return np.sort(counts.filter(pl.col("len") > limit)["h"].to_numpy().astype(_U64))
+    return np.sort(rows.filter(pl.col("rows") > limit)["h"].to_numpy().astype(_U64))
 
 
 def is_boilerplate(h: np.ndarray, boilerplate: np.ndarray) -> np.ndarray:
@@ -474,11 +474,13 @@ def _shared_runs(keys: np.ndarray, groups: np.ndarray) -> np.ndarray:
         shared[~first] = _found_in(keys[~first], keys[first])
         among = np.flatnonzero(shared)
         return among[np.argsort(keys[among], kind="stable")]
-    other = pl.Series(keys[~first]).implode(), pl.Series(keys[first]).implode()
-    shared = np.zeros(len(keys), dtype=bool)
-    for group, at in ((0, np.flatnonzero(first)), (1, np.flatnonzero(~first))):
-        shared[at] = pl.Series(keys[at]).is_in(other[group]).to_numpy()
-    return _stable_order(keys, np.flatnonzero(shared))
+    # the first group's keys looked up among the second's (validation, the smaller as a rule), then the second's
+    # among the matches only: no hash set of the larger side is built
+    t_at, v_at = np.flatnonzero(first), np.flatnonzero(~first)
+    t_keys, v_keys = keys[t_at], keys[v_at]
+    t_hit = pl.Series(t_keys).is_in(pl.Series(v_keys).implode()).to_numpy()
+    v_hit = pl.Series(v_keys).is_in(pl.Series(t_keys[t_hit]).implode()).to_numpy()
+    return _stable_order(keys, np.sort(np.r_[t_at[t_hit], v_at[v_hit]]))
 
 
 def all_band_keys(signature: np.ndarray, config: NearDupConfig) -> np.ndarray:
