@@ -389,11 +389,13 @@ def test_a_chain_of_leaks_is_settled_whatever_its_length():
 
 
 def test_written_pairs_are_json_dumps_of_each_record_byte_for_byte():
-    """train.jsonl and validation.jsonl are written with json's string encoder per value; the bytes are those of
-    json.dumps(record, ensure_ascii=False) per line, escapes and all."""
+    """train.jsonl and validation.jsonl are built by polars over whole columns; the bytes are those of
+    json.dumps(record, ensure_ascii=False) per line, escapes and all, for every code point."""
     from prep.prepare import _pairs
 
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]  # every code point but surrogates
     tricky = ["plain", 'quo"te\\back', "new\nline\ttab\x00\x1f\x7f", "é ü 中文 🎉", "\ufffd", "\u2028\u2029", "</script>", ""]
+    tricky += ["".join(every[i : i + 997]) for i in range(0, len(every), 997)]
     frame = pl.DataFrame({"prompt": tricky, "completion": list(reversed(tricky))})
     want = "".join(json.dumps({"prompt": p, "completion": c}, ensure_ascii=False) + "\n" for p, c in frame.iter_rows())
     assert _pairs(frame) == want.encode()

@@ -89,6 +89,7 @@ class SubsetMeasures:
         self.signed = 0  # distinct texts signed here (not taken from the seed), for the benchmark and the tests
         self._words: dict[int, str] = {}  # the words of watched shingles, once known
         self._samples: list[pl.Series] = []  # samples the watched shingles were counted on, to find their words
+        self._origin: dict[int, int] = {}  # watched shingle -> the sample (index) it was first counted on
         self._holders: dict[int, np.ndarray] = {}  # distinct texts holding a watched shingle, once needed
         self.watched: np.ndarray | None = None  # the shingles left out of self.signature (sorted)
         self.boilerplate: np.ndarray | None = None  # the current boilerplate, a subset of watched
@@ -101,8 +102,7 @@ class SubsetMeasures:
             self.has[from_seed] = signatures.has_shingles[at]
             self.watched = self.boilerplate = signatures.boilerplate
             reps = np.flatnonzero(signatures.representative == np.arange(len(signatures.representative)))
-            sample = boilerplate_sample(signatures.text.gather(reps), self.config)
-            self._samples += [] if sample is None else [sample]
+            self._watch(signatures.boilerplate, boilerplate_sample(signatures.text.gather(reps), self.config))
             self._sign(np.flatnonzero(~from_seed))
 
     def _sign(self, ids: np.ndarray) -> None:
@@ -132,12 +132,13 @@ class SubsetMeasures:
         signature is the stored one lowered by the watched shingles that are not boilerplate now, for the texts that
         hold them (the minimum over a union). So a shingle that leaves the boilerplate costs one ``minimum`` over
         its holders, and only a shingle never watched before makes its holders be signed again."""
-        self._samples += [] if sample is None else [sample]
         if self.watched is None:
+            self._watch(boilerplate, sample)
             self.watched = self.boilerplate = boilerplate
             self._sign(np.arange(len(self.first)))
             return len(self.first)
         new = np.setdiff1d(boilerplate, self.watched)
+        self._watch(new, sample)
         self.boilerplate = boilerplate
         if not len(new):
             return 0
@@ -146,15 +147,20 @@ class SubsetMeasures:
         self._sign(ids)
         return len(ids)
 
+    def _watch(self, values: np.ndarray, sample: pl.Series | None) -> None:
+        if len(values) and sample is not None:
+            self._samples.append(sample)
+            self._origin.update((h, len(self._samples) - 1) for h in values.tolist())
+
     def _holders_of(self, value: int) -> np.ndarray:
         """The distinct texts holding watched shingle ``value``: a literal search for its words over the texts,
         then the exact shingle check on the texts found (or, if its words are nowhere in the samples, which cannot
         happen, every text's shingles)."""
         if value not in self._holders:
-            wanted = [h for h in np.unique(np.r_[self.watched, self.boilerplate]).tolist()
-                      if h not in self._holders and h not in self._words]
-            if wanted and self._samples:
-                self._words.update(shingle_words(pl.concat(self._samples), self.config.ngram,
+            origin = self._origin.get(value)
+            if value not in self._words and origin is not None:  # spelt out from the sample it was counted on
+                wanted = [h for h, o in self._origin.items() if o == origin and h not in self._words]
+                self._words.update(shingle_words(self._samples[origin], self.config.ngram,
                                                  np.array(wanted, dtype=np.uint64)))
             texts = self.text.gather(self.first)
             if value in self._words:

@@ -91,14 +91,15 @@ def split(frame: pl.DataFrame, ctx: Context, train: Source, fraction: float, see
         sizes = members["row"].list.len().to_list()
         total = sum(sizes)
         target = int(total * fraction + 0.5)
-        taken, left = 0, total
-        for size, rows in zip(sizes, members["row"].to_list()):
+        taken, left, picked = 0, total, []
+        for index, size in enumerate(sizes):  # the walk over sizes only; rows are gathered once at the end
             if taken + size <= target and left - size >= 1:
-                chosen.update(rows)
+                picked.append(index)
                 taken += size
                 left -= size
             if taken >= target:
                 break
+        chosen.update(members["row"].gather(picked).explode().to_list())
     return chosen
 
 
