@@ -373,12 +373,12 @@ def filtered_shingles(
     return owner, h
 
 
-def sign(texts: pl.Series, config: NearDupConfig, boilerplate: np.ndarray):
-    """(start, signatures, has shingles) per batch of ``BATCH_ROWS`` of ``texts`` (normalised), with the
-    ``boilerplate`` shingles left out: a batch bounds the shingle arrays, and the caller places each batch's
-    signatures where it keeps them (no second copy of the whole array)."""
-    for lo in range(0, len(texts), BATCH_ROWS):
-        batch = texts.slice(lo, BATCH_ROWS)
+def sign(texts: pl.Series, at: np.ndarray, config: NearDupConfig, boilerplate: np.ndarray):
+    """(start, signatures, has shingles) per batch of ``BATCH_ROWS`` of the texts ``texts[at]`` (normalised), with
+    the ``boilerplate`` shingles left out: each batch is gathered and shingled on its own (the batch bounds the
+    text copy and the shingle arrays), and the caller places its signatures where it keeps them."""
+    for lo in range(0, len(at), BATCH_ROWS):
+        batch = texts.gather(at[lo : lo + BATCH_ROWS])
         owner, h = filtered_shingles(batch, config, boilerplate)
         has = np.zeros(len(batch), dtype=bool)
         has[owner] = True
@@ -403,7 +403,7 @@ def signatures_of(
         boilerplate = frequent_shingles(text.gather(reps), config)
     signature = np.full((len(first), config.num_perm), _MASK32, dtype=_U32)
     has = np.zeros(len(first), dtype=bool)
-    for lo, batch_signature, batch_has in sign(text.gather(reps), config, boilerplate):
+    for lo, batch_signature, batch_has in sign(text, reps, config, boilerplate):
         batch = reps[lo : lo + len(batch_has)]
         signature[batch], has[batch] = batch_signature, batch_has
     return Signatures(

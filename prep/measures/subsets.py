@@ -106,7 +106,7 @@ class SubsetMeasures:
             self._sign(np.flatnonzero(~from_seed))
 
     def _sign(self, ids: np.ndarray) -> None:
-        for lo, signature, has in sign(self.text.gather(self.first[ids]), self.config, self.watched):
+        for lo, signature, has in sign(self.text, self.first[ids], self.config, self.watched):
             batch = ids[lo : lo + len(has)]
             self.signature[batch], self.has[batch] = signature, has
         self.signed += len(ids)
