@@ -55,6 +55,10 @@ class Context:
     def known(self, key: Hashable) -> bool:
         return key in self._memo
 
+    def memoized(self, key: Hashable) -> Any:
+        """What :meth:`memo` holds for ``key``, or None if nothing computed it yet."""
+        return self._memo.get(key)
+
     def on_close(self, closer: Callable[[], None]) -> None:
         """Run ``closer`` when the run ends, however it ends (stop background workers)."""
         self._closers.append(closer)

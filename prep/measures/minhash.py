@@ -350,16 +350,21 @@ def sample_boilerplate(sample: pl.Series | None, config: NearDupConfig) -> np.nd
 
 
 def is_boilerplate(h: np.ndarray, boilerplate: np.ndarray) -> np.ndarray:
-    """Which of ``h`` are in the sorted ``boilerplate`` hashes: a 64K-entry bit table on the low 16 bits rules
+    """Which of ``h`` are boilerplate shingles (``boilerplate`` sorted): :func:`in_sorted`."""
+    return in_sorted(h, boilerplate)
+
+
+def in_sorted(h: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Which of ``h`` are in the sorted uint64 array ``ordered``: a 64K-entry bit table on the low 16 bits rules
     out almost every value at once, and only the rest is searched."""
     found = np.zeros(len(h), dtype=bool)
-    if not len(boilerplate) or not len(h):
+    if not len(ordered) or not len(h):
         return found
     table = np.zeros(1 << 16, dtype=bool)
-    table[(boilerplate & _U64(0xFFFF)).astype(np.int64)] = True
+    table[(ordered & _U64(0xFFFF)).astype(np.int64)] = True
     maybe = np.flatnonzero(table[(h & _U64(0xFFFF)).astype(np.int64)])
     values = h[maybe]
-    found[maybe] = boilerplate[np.minimum(np.searchsorted(boilerplate, values), len(boilerplate) - 1)] == values
+    found[maybe] = ordered[np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)] == values
     return found
 
 
@@ -455,14 +460,6 @@ def _stable_order(keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarr
     return frame.sort("k", maintain_order=True)["i"].to_numpy()
 
 
-def _found_in(values: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """``np.isin(values, other)`` by binary search in the sorted ``other`` (numpy's own hashes, far slower here)."""
-    if not len(other):
-        return np.zeros(len(values), dtype=bool)
-    ordered = np.sort(other)
-    return ordered[np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)] == values
-
-
 def _shared_runs(keys: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """The stable order of the entries whose key the other group also has: only their runs give pairs across the
     groups, and every member of such a run is kept, so the runs and the order inside them are as in the full sort
@@ -470,8 +467,9 @@ def _shared_runs(keys: np.ndarray, groups: np.ndarray) -> np.ndarray:
     first = groups == 0
     if len(keys) < SMALL_SORT:
         shared = np.empty(len(keys), dtype=bool)
-        shared[first] = _found_in(keys[first], keys[~first])
-        shared[~first] = _found_in(keys[~first], keys[first])
+        # np.isin's hashing is far slower here than a lookup in the sorted other side
+        shared[first] = in_sorted(keys[first], np.sort(keys[~first]))
+        shared[~first] = in_sorted(keys[~first], np.sort(keys[first]))
         among = np.flatnonzero(shared)
         return among[np.argsort(keys[among], kind="stable")]
     # the first group's keys looked up among the second's (validation, the smaller as a rule), then the second's

@@ -58,8 +58,7 @@ def provide_signatures(
 
 def computed_signatures(ctx: Context, source: Source, config: NearDupConfig) -> Signatures | None:
     """The signatures of ``source`` (its own boilerplate) if this run computed them, else None."""
-    key = _signature_key(source, config, None)
-    return ctx.memo(key, lambda: None) if ctx.known(key) else None
+    return ctx.memoized(_signature_key(source, config, None))
 
 
 @dataclass

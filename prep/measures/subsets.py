@@ -162,15 +162,14 @@ class SubsetMeasures:
                 wanted = [h for h, o in self._origin.items() if o == origin and h not in self._words]
                 self._words.update(shingle_words(self._samples[origin], self.config.ngram,
                                                  np.array(wanted, dtype=np.uint64)))
-            texts = self.text.gather(self.first)
             if value in self._words:
                 padded = pl.concat_str([pl.lit(" "), pl.col("t"), pl.lit(" ")])
-                maybe = (pl.DataFrame({"t": texts}).select(padded.str.contains(f" {self._words[value]} ", literal=True))
-                         .to_series().to_numpy())
-                candidates = np.flatnonzero(maybe)
+                maybe = (pl.DataFrame({"t": self.text})
+                         .select(padded.str.contains(f" {self._words[value]} ", literal=True)).to_series().to_numpy())
+                candidates = np.unique(self.text_of[maybe])  # distinct texts, from the rows found
             else:
-                candidates = np.arange(len(texts))
-            owner, h = shingles(texts.gather(candidates), self.config.ngram)
+                candidates = np.arange(len(self.first))
+            owner, h = shingles(self.text.gather(self.first[candidates]), self.config.ngram)
             self._holders[value] = candidates[np.unique(owner[h == np.uint64(value)])]
         return self._holders[value]
 

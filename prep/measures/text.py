@@ -52,8 +52,7 @@ def exact_keys(ctx: Context, source: Source) -> pl.DataFrame:
 
 def computed_exact_keys(ctx: Context, source: Source) -> pl.DataFrame | None:
     """The :func:`exact_keys` of ``source`` if this run computed them, else None."""
-    key = source_key("exact-keys", source)
-    return ctx.memo(key, lambda: None) if ctx.known(key) else None
+    return ctx.memoized(source_key("exact-keys", source))
 
 
 def provide_exact_keys(ctx: Context, source: Source, keys: pl.DataFrame) -> None:
