@@ -114,7 +114,7 @@ def test_shingle_words_spells_out_hashes():
     assert shingle_words(texts, 2, np.array([12345], dtype=np.uint64)) == {}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)])
 def test_leak_check_equals_the_rules_on_the_subsets_as_files(seed):
     from prep.config import Settings
     from prep.engine import run as engine
@@ -135,6 +135,7 @@ def test_leak_check_equals_the_rules_on_the_subsets_as_files(seed):
         frame = frame.with_columns(split=pl.Series(np.where(flip, np.where(split == "train", "validation", "train"), split)))
 
 
+@pytest.mark.slow
 def test_leak_check_seeded_from_the_lint_run_equals_the_rules_on_the_files(tmp_path):
     """Seeded with the lint run's signatures and exact keys, rows redacted since measured afresh: the same leaks
     as the rules find on the two subsets written out."""
