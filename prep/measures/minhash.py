@@ -355,14 +355,16 @@ def is_boilerplate(h: np.ndarray, boilerplate: np.ndarray) -> np.ndarray:
 
 
 def in_sorted(h: np.ndarray, ordered: np.ndarray) -> np.ndarray:
-    """Which of ``h`` are in the sorted uint64 array ``ordered``: a 64K-entry bit table on the low 16 bits rules
-    out almost every value at once, and only the rest is searched."""
+    """Which of ``h`` are in the sorted uint64 array ``ordered``: a table on the low bits (at least 16, and 8 per
+    value of ``ordered`` up to 2^24) rules out almost every value at once, and only the rest is searched."""
     found = np.zeros(len(h), dtype=bool)
     if not len(ordered) or not len(h):
         return found
-    table = np.zeros(1 << 16, dtype=bool)
-    table[(ordered & _U64(0xFFFF)).astype(np.int64)] = True
-    maybe = np.flatnonzero(table[(h & _U64(0xFFFF)).astype(np.int64)])
+    bits = min(24, max(16, int(len(ordered)).bit_length() + 3))
+    low = _U64((1 << bits) - 1)
+    table = np.zeros(1 << bits, dtype=bool)
+    table[(ordered & low).astype(np.int64)] = True
+    maybe = np.flatnonzero(table[(h & low).astype(np.int64)])
     values = h[maybe]
     found[maybe] = ordered[np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)] == values
     return found

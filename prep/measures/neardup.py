@@ -204,6 +204,44 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     return out
 
 
+def cross_candidates(ctx: Context, validation: Source, train: Source, config: NearDupConfig
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """LSH candidate pairs across ``train`` and ``validation`` (training entry, validation entry of their
+    :func:`signatures`), ordered by the two: the bands of both sources' searchable entries (training first), pairs
+    across the two only. Computed once per run."""
+    config = config.config()
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        tfp = signatures(ctx, train, config)
+        vfp = signatures(ctx, validation, config, reference=train)
+        t_entries, v_entries = tfp.searchable(), vfp.searchable()
+        none = np.zeros(0, np.int64)
+        if not len(t_entries) or not len(v_entries):
+            return none, none
+        signature = np.concatenate([tfp.signature[t_entries], vfp.signature[v_entries]])
+        groups = np.r_[np.zeros(len(t_entries), np.int8), np.ones(len(v_entries), np.int8)]
+        keys = None
+        if tfp.band_keys is not None and vfp.band_keys is not None:
+            keys = np.concatenate([tfp.band_keys[t_entries], vfp.band_keys[v_entries]])
+        pairs = candidate_pairs(signature, np.arange(len(signature)), config, groups, keys)
+        if not len(pairs):
+            return none, none
+        return t_entries[pairs.min(axis=1)], v_entries[pairs.max(axis=1) - len(t_entries)]
+
+    return ctx.memo(_cross_key(validation, train, config), compute)
+
+
+def _cross_key(validation: Source, train: Source, config: NearDupConfig) -> tuple:
+    return source_key("cross-candidates", validation, config.config(), train.role, train.name)
+
+
+def provide_cross_candidates(ctx: Context, validation: Source, train: Source, config: NearDupConfig,
+                             value: tuple[np.ndarray, np.ndarray]) -> None:
+    """Give ``ctx`` the :func:`cross_candidates` of the two sources, computed elsewhere (``prep prepare``'s
+    re-check, :class:`prep.measures.crosspairs.CrossPairs`)."""
+    ctx.provide(_cross_key(validation, train, config), value)
+
+
 @dataclass
 class Leak:
     row: int  # validation row
@@ -248,26 +286,17 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
     t_at = np.searchsorted(tfp.rows, light["train_row"].to_numpy())
     for v_entry, t_entry in zip(v_at.tolist(), t_at.tolist()):
         offer(v_entry, t_entry, 1.0, True)
-    # Near: LSH over both sources' representatives, pairs across the two only.
-    t_entries, v_entries = tfp.searchable(), vfp.searchable()
-    if len(t_entries) and len(v_entries):
-        signature = np.concatenate([tfp.signature[t_entries], vfp.signature[v_entries]])
-        groups = np.r_[np.zeros(len(t_entries), np.int8), np.ones(len(v_entries), np.int8)]
-        keys = None
-        if tfp.band_keys is not None and vfp.band_keys is not None:
-            keys = np.concatenate([tfp.band_keys[t_entries], vfp.band_keys[v_entries]])
-        pairs = candidate_pairs(signature, np.arange(len(signature)), config, groups, keys)
-        if len(pairs):
-            offset = len(t_entries)
-            t_sel, v_sel = t_entries[pairs.min(axis=1)], v_entries[pairs.max(axis=1) - offset]
-            t_inv, v_inv = np.unique(t_sel), np.unique(v_sel)
-            t_table = shingle_table(tfp.text.gather(t_inv), config, tfp.boilerplate)
-            v_table = shingle_table(vfp.text.gather(v_inv), config, tfp.boilerplate)
-            ok, full = _similar(
-                t_table, v_table, np.searchsorted(t_inv, t_sel), np.searchsorted(v_inv, v_sel), config.threshold
-            )
-            for t_entry, v_entry, value in zip(t_sel[ok].tolist(), v_sel[ok].tolist(), full[ok].tolist()):
-                offer(v_entry, t_entry, value, False)
+    # Near: LSH candidates across the two, verified.
+    t_sel, v_sel = cross_candidates(ctx, validation, train, config)
+    if len(t_sel):
+        t_inv, v_inv = np.unique(t_sel), np.unique(v_sel)
+        t_table = shingle_table(tfp.text.gather(t_inv), config, tfp.boilerplate)
+        v_table = shingle_table(vfp.text.gather(v_inv), config, tfp.boilerplate)
+        ok, full = _similar(
+            t_table, v_table, np.searchsorted(t_inv, t_sel), np.searchsorted(v_inv, v_sel), config.threshold
+        )
+        for t_entry, v_entry, value in zip(t_sel[ok].tolist(), v_sel[ok].tolist(), full[ok].tolist()):
+            offer(v_entry, t_entry, value, False)
     # Exact duplicates inside the validation data share their representative's leak.
     has_words = (vfp.text.str.len_bytes() > 0).to_numpy()
     for v_entry in np.flatnonzero((vfp.representative != np.arange(len(vfp.rows))) & has_words).tolist():

@@ -93,7 +93,13 @@ class SubsetMeasures:
         self._holders: dict[int, np.ndarray] = {}  # distinct texts holding a watched shingle, once needed
         self.watched: np.ndarray | None = None  # the shingles left out of self.signature (sorted)
         self.boilerplate: np.ndarray | None = None  # the current boilerplate, a subset of watched
-        self._keys: np.ndarray | None = None  # band keys of self.signature, computed when first needed
+        # the measures under the current boilerplate (self.signature lowered by the watched shingles that are not
+        # boilerplate now), kept up to date text by text: see _refresh
+        self._current: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # signature, has, band keys
+        self._lowered = np.zeros(0, np.uint64)  # the shingles lowering self._current
+        self._stale = np.zeros(distinct, dtype=bool)  # texts signed again since the last refresh
+        self.version = np.zeros(distinct, dtype=np.int64)  # the refresh that last changed each text's measures
+        self.refreshes = 0
         if seed is not None:
             signatures, _ = seed
             from_seed = mapped[self.first]
@@ -110,13 +116,7 @@ class SubsetMeasures:
             batch = ids[lo : lo + len(has)]
             self.signature[batch], self.has[batch] = signature, has
         self.signed += len(ids)
-        if self._keys is not None:  # band keys follow the signatures
-            self._keys[ids] = all_band_keys(self.signature[ids], self.config)
-
-    def _band_keys(self) -> np.ndarray:
-        if self._keys is None:
-            self._keys = all_band_keys(self.signature, self.config)
-        return self._keys
+        self._stale[ids] = True
 
     def own_boilerplate(self, rows: np.ndarray) -> tuple[np.ndarray, pl.Series | None]:
         """The boilerplate of the subset ``rows`` as a source of its own (and the sample it was estimated on)."""
@@ -173,31 +173,74 @@ class SubsetMeasures:
             self._holders[value] = candidates[np.unique(owner[h == np.uint64(value)])]
         return self._holders[value]
 
-    def signatures(self, rows: np.ndarray) -> Signatures:
-        """The signatures of the subset ``rows`` (indices into ``frame``, in the subset's order) under the current
-        boilerplate (the subset's own if there is none yet)."""
+    def current(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(signature, has shingles, band keys) of every distinct text under the current boilerplate; texts whose
+        measures changed since refresh ``k`` are those with ``version > k``."""
         if self.boilerplate is None:
-            self.rebase(*self.own_boilerplate(rows))
-        ids = self.text_of[rows]
-        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-        signature, has, keys = self.signature[ids], self.has[ids], self._band_keys()[ids]
-        lowered = np.zeros(len(ids), dtype=bool)
+            raise ValueError("no boilerplate yet: rebase first")
+        self._refresh()
+        return self._current
+
+    def _refresh(self) -> None:
+        """Bring :meth:`current` up to date: recompute the texts signed again and the holders of every shingle
+        that started or stopped lowering them (a shingle watched and not boilerplate now lowers its holders'
+        signatures by its own, the minimum over a union); the others keep theirs."""
+        lowered = np.setdiff1d(self.watched, self.boilerplate)
+        if self._current is None:
+            self._current = (self.signature.copy(), self.has.copy(), np.empty((len(self.first), self.config.bands), np.uint64))
+            ids = np.arange(len(self.first))
+        else:
+            moved = np.setxor1d(lowered, self._lowered).tolist()
+            ids = np.unique(np.concatenate([np.flatnonzero(self._stale), *(self._holders_of(h) for h in moved)]))
+            if not len(ids):
+                self._lowered = lowered
+                return
+        signature, has, keys = self._current
+        part, part_has = self.signature[ids], self.has[ids]
         holds = np.zeros(len(self.first), dtype=bool)
-        for value in np.setdiff1d(self.watched, self.boilerplate).tolist():  # watched, not boilerplate now
+        for value in lowered.tolist():
             holds[:] = False
             holds[self._holders_of(value)] = True
             at = np.flatnonzero(holds[ids])
             one = minhash_signatures(np.zeros(1, np.int64), np.array([value], dtype=np.uint64), 1, self.config)[0]
-            signature[at] = np.minimum(signature[at], one)
-            has[at] = lowered[at] = True
-        at = np.flatnonzero(lowered)
-        keys[at] = all_band_keys(signature[at], self.config)
-        return Signatures(
-            rows=np.arange(len(rows), dtype=np.int64),
-            text=self.text.gather(rows),
-            representative=first[inverse].astype(np.int64),
-            signature=signature,
-            has_shingles=has,
-            boilerplate=self.boilerplate,
-            band_keys=keys,
-        )
+            part[at] = np.minimum(part[at], one)
+            part_has[at] = True
+        signature[ids], has[ids], keys[ids] = part, part_has, all_band_keys(part, self.config)
+        self.refreshes += 1
+        self.version[ids] = self.refreshes
+        self._stale[:] = False
+        self._lowered = lowered
+
+    def signatures(self, rows: np.ndarray) -> Signatures:
+        """The signatures of the subset ``rows`` (indices into ``frame``, in the subset's order) under the current
+        boilerplate (the subset's own if there is none yet). The per-entry signatures, flags and band keys are
+        gathered when first read: a check whose LSH candidates are given reads only the text."""
+        if self.boilerplate is None:
+            self.rebase(*self.own_boilerplate(rows))
+        self.current()
+        ids = self.text_of[rows]
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        return _Gathered(self, ids, rows=np.arange(len(rows), dtype=np.int64), text=self.text.gather(rows),
+                         representative=first[inverse].astype(np.int64), boilerplate=self.boilerplate)
+
+
+class _Gathered(Signatures):
+    """:class:`Signatures` of a subset whose per-entry arrays are gathered from :meth:`SubsetMeasures.current`
+    on first read, and only while it is current (a later refresh would change what it gathers)."""
+
+    def __init__(self, measures: SubsetMeasures, ids: np.ndarray, *, rows: np.ndarray, text: pl.Series,
+                 representative: np.ndarray, boilerplate: np.ndarray) -> None:
+        self.rows, self.text, self.representative, self.boilerplate = rows, text, representative, boilerplate
+        self._measures, self._ids, self._stamp = measures, ids, measures.refreshes
+        self._gathered: dict[int, np.ndarray] = {}
+
+    def _gather(self, which: int) -> np.ndarray:
+        if which not in self._gathered:
+            if self._measures.refreshes != self._stamp or self._measures._current is None:
+                raise RuntimeError("subset signatures read after their measures changed")  # pragma: no cover
+            self._gathered[which] = self._measures._current[which][self._ids]
+        return self._gathered[which]
+
+    signature = property(lambda self: self._gather(0))
+    has_shingles = property(lambda self: self._gather(1))
+    band_keys = property(lambda self: self._gather(2))

@@ -25,8 +25,14 @@ import polars as pl
 from prep.dataset import SCHEMA, Source
 from prep.engine.context import Context
 from prep.engine.rule import PrepareAction, Rule
+from prep.measures.crosspairs import CrossPairs
 from prep.measures.minhash import NearDupConfig, components
-from prep.measures.neardup import clusters, computed_signatures, provide_signatures
+from prep.measures.neardup import (
+    clusters,
+    computed_signatures,
+    provide_cross_candidates,
+    provide_signatures,
+)
 from prep.measures.subsets import SubsetMeasures
 from prep.measures.text import (
     computed_exact_keys,
@@ -139,6 +145,7 @@ class LeakCheck:
         self.rows = frame.filter(pl.Series(live)).select("source", "row", redacted, "prompt", "completion")
         self.lint = lint
         self._measures: dict[NearDupConfig, SubsetMeasures] = {}
+        self._cross: dict[NearDupConfig, tuple[CrossPairs, int]] = {}  # the full checks' LSH, and its refresh
         self._keys: pl.DataFrame | None = None
         keys = self._key(self.rows["source"].to_numpy(), self.rows["row"].to_numpy())
         self._order = np.argsort(keys, kind="stable")
@@ -175,6 +182,24 @@ class LeakCheck:
             self._measures[config] = SubsetMeasures(self.rows, config, seed)
         return self._measures[config]
 
+    def _candidates(self, measures: SubsetMeasures, train: np.ndarray, validation: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """The full check's LSH candidates across the subsets (entries of each subset's signatures), from the last
+        full check's where nothing changed (:class:`~prep.measures.crosspairs.CrossPairs`)."""
+        signature, has, keys = measures.current()
+        cross, seen = self._cross.get(measures.config, (CrossPairs(measures.config), -1))
+        n = len(signature)
+        position, entry = [], []
+        for rows in (train, validation):  # each text's first row in the subset: its table position and entry
+            texts, at = np.unique(measures.text_of[rows], return_index=True)
+            position.append(np.full(n, -1, np.int64))
+            position[-1][texts] = rows[at]
+            entry.append(np.full(n, -1, np.int64))
+            entry[-1][texts] = at
+        t_text, v_text = cross.pairs(signature, keys, has, *position, measures.version > seen)
+        self._cross[measures.config] = (cross, measures.refreshes)
+        return entry[0][t_text], entry[1][v_text]
+
     def leaking(self, frame: pl.DataFrame, among: pl.DataFrame | None = None) -> pl.DataFrame:
         """``source`` and ``row`` of the validation rows found leaking. With ``among`` (``source``, ``row``), only
         those training rows are compared, under the boilerplate of the last full check."""
@@ -205,5 +230,8 @@ class LeakCheck:
                     measures.rebase(*measures.own_boilerplate(train))
                 provide_signatures(ctx, sources[0], measures.config, measures.signatures(train))
                 provide_signatures(ctx, sources[1], measures.config, measures.signatures(validation), sources[0])
+                if among is None:
+                    provide_cross_candidates(ctx, sources[1], sources[0], measures.config,
+                                             self._candidates(measures, train, validation))
             found |= rule.leaking(ctx, sources[1], sources[0])
         return self.rows[validation[sorted(found)]].select("source", "row")
