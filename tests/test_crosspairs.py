@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from prep.measures.crosspairs import CrossPairs, run_pairs
-from prep.measures.minhash import BUCKET_ALL_PAIRS, NearDupConfig, all_band_keys, candidate_pairs
+from prep.measures.minhash import (
+    BUCKET_ALL_PAIRS,
+    NearDupConfig,
+    all_band_keys,
+    candidate_pairs,
+)
 
 CONFIG = NearDupConfig().config()
 
@@ -49,9 +54,9 @@ def test_each_call_equals_the_full_lsh_as_rows_move_and_signatures_change(seed):
     has = rng.random(n) < 0.97
     train, validation = _sides(rng, n)
     cross = CrossPairs(CONFIG)
+    changed = np.zeros(n, dtype=bool)
     for step in range(6):
         keys = all_band_keys(signature, CONFIG)
-        changed = np.zeros(n, dtype=bool) if step == 0 else changed
         got = cross.pairs(signature, keys, has, train, validation, changed)
         want = _full(signature, keys, has, train, validation)
         assert len(want[0]) > 100

@@ -399,3 +399,27 @@ def test_written_pairs_are_json_dumps_of_each_record_byte_for_byte():
     frame = pl.DataFrame({"prompt": tricky, "completion": list(reversed(tricky))})
     want = "".join(json.dumps({"prompt": p, "completion": c}, ensure_ascii=False) + "\n" for p, c in frame.iter_rows())
     assert _pairs(frame) == want.encode()
+
+
+def test_excluded_lines_are_json_dumps_of_each_record_byte_for_byte():
+    """excluded.jsonl is built by polars over whole columns; the bytes are those of json.dumps of each record
+    (escapes, missing values, redacted flags, texts cut at SCAN_CHARS, for every code point)."""
+    from prep.limits import SCAN_CHARS
+    from prep.prepare import Prepared
+    from prep.prepare.output import jsonl
+
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = ["plain", 'quo"te\\back', "new\nline\ttab\x00\x1f\x7f", "é 中文 🎉", "\u2028", "", None, "x" * (SCAN_CHARS + 5)]
+    texts += ["".join(every[i : i + 997]) for i in range(0, len(every), 997)]
+    n = len(texts)
+    frame = pl.DataFrame({
+        "source": [i % 2 for i in range(n)], "row": list(range(n)), "line": [None if i % 3 == 0 else i + 1 for i in range(n)],
+        "split": ["excluded"] * n, "reasons": [["DU001"] if i % 2 else ["PI001", "TK001"] for i in range(n)],
+        "messages": [[t or "none"] if i % 2 else ['a "quoted" note', t or ""] for i, t in enumerate(texts)],
+        "prompt": texts, "completion": list(reversed(texts)), "redacted": [i % 4 == 0 for i in range(n)],
+    }, schema_overrides={"line": pl.Int64})
+    prepared = Prepared(frame=frame, manifest={"lint_sources": [{"role": "train"}, {"role": "validation"}]}, lint=None)
+    want = jsonl(prepared.excluded_records())
+    assert b'"cut": true' in want and b'"prompt": null' in want
+    assert prepared.excluded_lines() == want
+    assert Prepared(frame=frame.head(0), manifest=prepared.manifest, lint=None).excluded_lines() == b""

@@ -23,7 +23,7 @@ from prep.measures.minhash import (
     NearDupConfig,
     Signatures,
     all_band_keys,
-    boilerplate_sample,
+    boilerplate_sample_rows,
     compared_text,
     is_boilerplate,
     sample_boilerplate,
@@ -108,7 +108,8 @@ class SubsetMeasures:
             self.has[from_seed] = signatures.has_shingles[at]
             self.watched = self.boilerplate = signatures.boilerplate
             reps = np.flatnonzero(signatures.representative == np.arange(len(signatures.representative)))
-            self._watch(signatures.boilerplate, boilerplate_sample(signatures.text.gather(reps), self.config))
+            at = boilerplate_sample_rows(len(reps), self.config)  # the seed's sample, gathered alone
+            self._watch(signatures.boilerplate, None if at is None else signatures.text.gather(reps[at]))
             self._sign(np.flatnonzero(~from_seed))
 
     def _sign(self, ids: np.ndarray) -> None:
@@ -122,7 +123,9 @@ class SubsetMeasures:
         """The boilerplate of the subset ``rows`` as a source of its own (and the sample it was estimated on)."""
         ids = self.text_of[rows]
         _, at = np.unique(ids, return_index=True)
-        sample = boilerplate_sample(self.text.gather(rows[np.sort(at)]), self.config)
+        distinct = rows[np.sort(at)]
+        taken = boilerplate_sample_rows(len(distinct), self.config)
+        sample = None if taken is None else self.text.gather(distinct[taken])
         return sample_boilerplate(sample, self.config), sample
 
     def rebase(self, boilerplate: np.ndarray, sample: pl.Series | None) -> int:

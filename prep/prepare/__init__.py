@@ -144,6 +144,35 @@ class Prepared:
     def excluded(self) -> pl.DataFrame:
         return self._split("excluded")
 
+    def excluded_lines(self) -> bytes:
+        """excluded.jsonl: :meth:`excluded_records` as ``json.dumps(record, ensure_ascii=False)`` lines, byte for
+        byte, built by polars over whole columns; only rows with a text to cut go through :meth:`excluded_records`."""
+        excluded = self.excluded
+        roles = [s["role"] for s in self.manifest["lint_sources"]]
+        cut = pl.any_horizontal(pl.col(name).str.len_chars() > SCAN_CHARS for name in TEXT_FIELDS).fill_null(False)
+
+        def strings(name: str) -> pl.Expr:
+            return pl.concat_str([pl.lit("["), pl.col(name).list.eval(_json_literal(pl.element())).list.join(", "),
+                                  pl.lit("]")])
+
+        line = pl.concat_str([
+            pl.lit('{"source": '), pl.col("source").replace_strict(list(range(len(roles))), [json.dumps(r) for r in roles],
+                                                                 return_dtype=pl.String),
+            pl.lit(', "row": '), pl.col("row").cast(pl.String),
+            pl.lit(', "line": '), pl.col("line").cast(pl.String).fill_null("null"),
+            pl.lit(', "reasons": '), strings("reasons"), pl.lit(', "messages": '), strings("messages"),
+            pl.lit(', "prompt": '), _json_literal(pl.col("prompt")),
+            pl.lit(', "completion": '), _json_literal(pl.col("completion")),
+            pl.when(pl.col("redacted")).then(pl.lit(', "redacted": true')).otherwise(pl.lit("")), pl.lit("}\n"),
+        ])
+        lines = excluded.select(line.alias("line"), cut.alias("cut"))
+        at = lines["cut"].arg_true()
+        if len(at):  # the rare rows to cut, record by record
+            records = Prepared(frame=excluded[at].with_columns(split=pl.lit("excluded")), manifest=self.manifest,
+                               lint=self.lint).excluded_records()
+            lines = lines.with_columns(line=lines["line"].scatter(at, [jsonl([r]).decode() for r in records]))
+        return lines["line"].str.join("").cast(pl.Binary).item() if lines.height else b""
+
     def excluded_records(self) -> list[dict[str, Any]]:
         """One record per excluded row. A text over :data:`prep.limits.SCAN_CHARS` characters is written up to
         there (its length beside it): PII detection read no further, so nothing unchecked is written out."""
@@ -340,10 +369,15 @@ def prepare_data(
 
 
 def _json_string(name: str) -> pl.Expr:
-    """Column ``name`` as JSON string literals, quoted and escaped by polars' JSON writer: the same escapes as
-    ``json.dumps(..., ensure_ascii=False)`` (quote, backslash, the control characters; tests check every code
-    point), over the whole column at once."""
-    return pl.struct(pl.col(name).alias("v")).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+    """Column ``name`` as JSON string literals (see :func:`_json_literal`)."""
+    return _json_literal(pl.col(name))
+
+
+def _json_literal(value: pl.Expr) -> pl.Expr:
+    """String values as JSON literals (``null`` for a missing one), quoted and escaped by polars' JSON writer: the
+    same escapes as ``json.dumps(..., ensure_ascii=False)`` (quote, backslash, the control characters; tests check
+    every code point), over the whole column at once."""
+    return pl.struct(value.alias("v")).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
 def _pairs(frame: pl.DataFrame) -> bytes:
@@ -377,7 +411,7 @@ def prepare(
     files = {
         "train.jsonl": _pairs(prepared.train),
         "validation.jsonl": _pairs(prepared.validation),
-        "excluded.jsonl": jsonl(prepared.excluded_records()),
+        "excluded.jsonl": prepared.excluded_lines(),
     }
     manifest = dict(prepared.manifest)
     manifest["outputs"] = {
