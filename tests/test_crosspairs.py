@@ -57,7 +57,7 @@ def test_each_call_equals_the_full_lsh_as_rows_move_and_signatures_change(seed):
     changed = np.zeros(n, dtype=bool)
     for step in range(6):
         keys = all_band_keys(signature, CONFIG)
-        got = cross.pairs(signature, keys, has, train, validation, changed)
+        got = cross.pairs(signature, np.ascontiguousarray(keys.T), has, train, validation, changed)
         want = _full(signature, keys, has, train, validation)
         assert len(want[0]) > 100
         np.testing.assert_array_equal(got[0], want[0])

@@ -79,8 +79,8 @@ def _shared(key: np.ndarray, train: np.ndarray, validation: np.ndarray) -> np.nd
 class CrossPairs:
     """Candidate pairs across a training and a validation subset of one table's distinct texts, call after call.
 
-    Each call gives, per distinct text, its signature, band keys and whether it has shingles (the measures under
-    the current boilerplate), its table position in each subset (-1 when the subset does not hold it) and which
+    Each call gives, per distinct text, its signature (``signature[ids]`` gives rows), band keys (an array of
+    bands by texts) and whether it has shingles (the measures under the current boilerplate), its table position in each subset (-1 when the subset does not hold it) and which
     texts changed signature since the last call; it returns the (training text, validation text) candidate pairs,
     sorted by the two positions.
 
@@ -106,7 +106,6 @@ class CrossPairs:
         validation = np.where(has, validation, -1)
         entry = (train >= 0) | (validation >= 0)
         entries = np.flatnonzero(entry)
-        keys = np.ascontiguousarray(keys.T)  # a band's keys contiguous
         self.recomputed = 0
         if self._train is None:
             found = []
@@ -114,7 +113,7 @@ class CrossPairs:
                 key = keys[band]
                 members = _shared(key, np.flatnonzero(train >= 0), np.flatnonzero(validation >= 0))
                 found.append(self._runs(members, key, train, validation))
-            self._keys = keys.copy()
+            self._keys = keys.copy()  # keys may be updated in place by the caller
         else:
             was = (self._train >= 0) | (self._validation >= 0)
             moved = (train != self._train) | (validation != self._validation)

@@ -34,6 +34,7 @@ from prep.measures.minhash import (
 from prep.measures.minhash import signatures as minhash_signatures
 
 _COMBINE = np.uint64(0x9E3779B97F4A7C15)  # as minhash.shingles combines word hashes
+_REFRESH_TEXTS = 32_768  # texts whose measures are recomputed at a time
 
 
 def shingle_words(texts: pl.Series, ngram: int, wanted: np.ndarray) -> dict[int, str]:
@@ -95,8 +96,9 @@ class SubsetMeasures:
         self.boilerplate: np.ndarray | None = None  # the current boilerplate, a subset of watched
         # the measures under the current boilerplate (self.signature lowered by the watched shingles that are not
         # boilerplate now), kept up to date text by text: see _refresh
-        self._current: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # signature, has, band keys
+        self._current: tuple[np.ndarray, np.ndarray] | None = None  # has, band keys (bands, texts)
         self._lowered = np.zeros(0, np.uint64)  # the shingles lowering self._current
+        self._lowering: list[tuple[int, np.ndarray, np.ndarray]] = []  # each: shingle, holders mask, its signature
         self._stale = np.zeros(distinct, dtype=bool)  # texts signed again since the last refresh
         self.version = np.zeros(distinct, dtype=np.int64)  # the refresh that last changed each text's measures
         self.refreshes = 0
@@ -166,9 +168,8 @@ class SubsetMeasures:
                 self._words.update(shingle_words(self._samples[origin], self.config.ngram,
                                                  np.array(wanted, dtype=np.uint64)))
             if value in self._words:
-                padded = pl.concat_str([pl.lit(" "), pl.col("t"), pl.lit(" ")])
-                maybe = (pl.DataFrame({"t": self.text})
-                         .select(padded.str.contains(f" {self._words[value]} ", literal=True)).to_series().to_numpy())
+                # a substring match may be inside longer words: the exact check below keeps only true holders
+                maybe = self.text.str.contains(self._words[value], literal=True).to_numpy()
                 candidates = np.unique(self.text_of[maybe])  # distinct texts, from the rows found
             else:
                 candidates = np.arange(len(self.first))
@@ -176,43 +177,55 @@ class SubsetMeasures:
             self._holders[value] = candidates[np.unique(owner[h == np.uint64(value)])]
         return self._holders[value]
 
-    def current(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(signature, has shingles, band keys) of every distinct text under the current boilerplate; texts whose
-        measures changed since refresh ``k`` are those with ``version > k``."""
+    def current(self) -> tuple[_Lowered, np.ndarray, np.ndarray]:
+        """(signatures, has shingles, band keys as (bands, texts)) of every distinct text under the current
+        boilerplate; the signatures are rows gathered on demand (``signatures[ids]``: no copy of every signature is
+        kept). Texts whose measures changed since refresh ``k`` are those with ``version > k``."""
         if self.boilerplate is None:
             raise ValueError("no boilerplate yet: rebase first")
         self._refresh()
-        return self._current
+        return _Lowered(self, self.refreshes), *self._current
+
+    def lowered(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(signatures, has shingles) of the distinct texts ``ids`` under the current boilerplate: the stored ones
+        lowered by each watched shingle that is not boilerplate now, on the texts holding it (the minimum over a
+        union)."""
+        part, part_has = self.signature[ids], self.has[ids]
+        for value, holds, one in self._lowering:
+            at = np.flatnonzero(holds[ids])
+            part[at] = np.minimum(part[at], one)
+            part_has[at] = True
+        return part, part_has
 
     def _refresh(self) -> None:
         """Bring :meth:`current` up to date: recompute the texts signed again and the holders of every shingle
-        that started or stopped lowering them (a shingle watched and not boilerplate now lowers its holders'
-        signatures by its own, the minimum over a union); the others keep theirs."""
+        that started or stopped lowering them; the others keep their flags and keys."""
         lowered = np.setdiff1d(self.watched, self.boilerplate)
-        if self._current is None:
-            self._current = (self.signature.copy(), self.has.copy(), np.empty((len(self.first), self.config.bands), np.uint64))
+        first = self._current is None
+        if first:
+            self._current = (self.has.copy(), np.empty((self.config.bands, len(self.first)), np.uint64))
             ids = np.arange(len(self.first))
         else:
             moved = np.setxor1d(lowered, self._lowered).tolist()
             ids = np.unique(np.concatenate([np.flatnonzero(self._stale), *(self._holders_of(h) for h in moved)]))
-            if not len(ids):
-                self._lowered = lowered
-                return
-        signature, has, keys = self._current
-        part, part_has = self.signature[ids], self.has[ids]
-        holds = np.zeros(len(self.first), dtype=bool)
-        for value in lowered.tolist():
-            holds[:] = False
-            holds[self._holders_of(value)] = True
-            at = np.flatnonzero(holds[ids])
-            one = minhash_signatures(np.zeros(1, np.int64), np.array([value], dtype=np.uint64), 1, self.config)[0]
-            part[at] = np.minimum(part[at], one)
-            part_has[at] = True
-        signature[ids], has[ids], keys[ids] = part, part_has, all_band_keys(part, self.config)
+        if first or not np.array_equal(lowered, self._lowered):
+            self._lowering = []
+            for value in lowered.tolist():
+                holds = np.zeros(len(self.first), dtype=bool)
+                holds[self._holders_of(value)] = True
+                one = minhash_signatures(np.zeros(1, np.int64), np.array([value], dtype=np.uint64), 1, self.config)
+                self._lowering.append((value, holds, one[0]))
+        self._lowered = lowered
+        if not len(ids):
+            return
+        has, keys = self._current
+        for lo in range(0, len(ids), _REFRESH_TEXTS):  # a block at a time: no copy of every signature
+            block = ids[lo : lo + _REFRESH_TEXTS]
+            part, has[block] = self.lowered(block)
+            keys[:, block] = all_band_keys(part, self.config).T
         self.refreshes += 1
         self.version[ids] = self.refreshes
         self._stale[:] = False
-        self._lowered = lowered
 
     def signatures(self, rows: np.ndarray) -> Signatures:
         """The signatures of the subset ``rows`` (indices into ``frame``, in the subset's order) under the current
@@ -227,6 +240,22 @@ class SubsetMeasures:
                          representative=first[inverse].astype(np.int64), boilerplate=self.boilerplate)
 
 
+class _Lowered:
+    """The current signatures of :class:`SubsetMeasures`' distinct texts, rows computed when indexed
+    (``signatures[ids]``), and only while they are current (a later refresh would change them)."""
+
+    def __init__(self, measures: SubsetMeasures, stamp: int) -> None:
+        self._measures, self._stamp = measures, stamp
+
+    def __len__(self) -> int:
+        return len(self._measures.first)
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        if self._measures.refreshes != self._stamp:
+            raise RuntimeError("subset signatures read after their measures changed")  # pragma: no cover
+        return self._measures.lowered(np.asarray(ids))[0]
+
+
 class _Gathered(Signatures):
     """:class:`Signatures` of a subset whose per-entry arrays are gathered from :meth:`SubsetMeasures.current`
     on first read, and only while it is current (a later refresh would change what it gathers)."""
@@ -235,15 +264,17 @@ class _Gathered(Signatures):
                  representative: np.ndarray, boilerplate: np.ndarray) -> None:
         self.rows, self.text, self.representative, self.boilerplate = rows, text, representative, boilerplate
         self._measures, self._ids, self._stamp = measures, ids, measures.refreshes
-        self._gathered: dict[int, np.ndarray] = {}
+        self._gathered: dict[str, np.ndarray] = {}
 
-    def _gather(self, which: int) -> np.ndarray:
+    def _gather(self, which: str) -> np.ndarray:
         if which not in self._gathered:
             if self._measures.refreshes != self._stamp or self._measures._current is None:
                 raise RuntimeError("subset signatures read after their measures changed")  # pragma: no cover
-            self._gathered[which] = self._measures._current[which][self._ids]
+            has, keys = self._measures._current
+            self._gathered.update(signature=self._measures.lowered(self._ids)[0], has=has[self._ids],
+                                  keys=keys[:, self._ids].T)
         return self._gathered[which]
 
-    signature = property(lambda self: self._gather(0))
-    has_shingles = property(lambda self: self._gather(1))
-    band_keys = property(lambda self: self._gather(2))
+    signature = property(lambda self: self._gather("signature"))
+    has_shingles = property(lambda self: self._gather("has"))
+    band_keys = property(lambda self: self._gather("keys"))
