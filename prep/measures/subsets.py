@@ -85,7 +85,7 @@ class SubsetMeasures:
                  .to_series().to_numpy().astype(np.int64))
         self.first, self.text_of = np.unique(first, return_inverse=True)  # one id per distinct text
         distinct = len(self.first)
-        self.signature = np.empty((distinct, self.config.num_perm), dtype=np.uint32)
+        self.signature = np.empty((distinct, self.config.num_perm), dtype=np.uint32) if seed is None else None
         self.has = np.zeros(distinct, dtype=bool)
         self.signed = 0  # distinct texts signed here (not taken from the seed), for the benchmark and the tests
         self._words: dict[int, str] = {}  # the words of watched shingles, once known
@@ -105,9 +105,12 @@ class SubsetMeasures:
         if seed is not None:
             signatures, _ = seed
             from_seed = mapped[self.first]
-            at = signatures.representative[entry[self.first[from_seed]]]
-            self.signature[from_seed] = signatures.signature[at]
-            self.has[from_seed] = signatures.has_shingles[at]
+            if from_seed.any():
+                at = signatures.representative[np.where(from_seed, entry[self.first], entry[self.first].max())]
+                self.signature = signatures.signature[at]  # one gather; the texts not from the seed are signed below
+                self.has = signatures.has_shingles[at] & from_seed
+            else:
+                self.signature = np.empty((distinct, self.config.num_perm), dtype=np.uint32)
             self.watched = self.boilerplate = signatures.boilerplate
             reps = np.flatnonzero(signatures.representative == np.arange(len(signatures.representative)))
             at = boilerplate_sample_rows(len(reps), self.config)  # the seed's sample, gathered alone
