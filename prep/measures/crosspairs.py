@@ -20,11 +20,13 @@ then a pair is kept when its signatures agree on enough values (the same filter)
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 
 from prep.measures.minhash import BUCKET_ALL_PAIRS, NearDupConfig, in_sorted
+from prep.tokenizers import thread_count
 
 _CHUNK = 1 << 15  # pairs compared at a time
 
@@ -106,20 +108,19 @@ class CrossPairs:
         validation = np.where(has, validation, -1)
         entry = (train >= 0) | (validation >= 0)
         entries = np.flatnonzero(entry)
-        self.recomputed = 0
         if self._train is None:
-            found = []
-            for band in range(self.config.bands):
-                key = keys[band]
-                members = _shared(key, np.flatnonzero(train >= 0), np.flatnonzero(validation >= 0))
-                found.append(self._runs(members, key, train, validation))
-            self._keys = keys.copy()  # keys may be updated in place by the caller
+            in_train, in_validation = np.flatnonzero(train >= 0), np.flatnonzero(validation >= 0)
+
+            def band_pairs(band: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+                members = _shared(keys[band], in_train, in_validation)
+                return self._runs(members, keys[band], train, validation), len(members)
         else:
             was = (self._train >= 0) | (self._validation >= 0)
             moved = (train != self._train) | (validation != self._validation)
             ids = np.flatnonzero(changed | moved)
-            found = []
-            for band, (old_t, old_v, old_run) in enumerate(self._found):
+
+            def band_pairs(band: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+                old_t, old_v, old_run = self._found[band]
                 key = keys[band]
                 old, new = self._keys[band, ids], key[ids]
                 hit = moved[ids] | (old != new)
@@ -127,7 +128,15 @@ class CrossPairs:
                 kept = ~in_sorted(old_run, touched)
                 members = entries[in_sorted(key[entries], touched)]
                 t_text, v_text, run = self._runs(members, key, train, validation)
-                found.append((np.r_[old_t[kept], t_text], np.r_[old_v[kept], v_text], np.r_[old_run[kept], run]))
+                return (np.r_[old_t[kept], t_text], np.r_[old_v[kept], v_text], np.r_[old_run[kept], run]), len(members)
+
+        with ThreadPoolExecutor(thread_count()) as pool:  # bands are independent; numpy releases the GIL
+            done = list(pool.map(band_pairs, range(self.config.bands)))
+        found = [pairs for pairs, _ in done]
+        self.recomputed = sum(count for _, count in done)
+        if self._keys is None:
+            self._keys = keys.copy()  # keys may be updated in place by the caller
+        else:
             self._keys[:, ids] = keys[:, ids]
         self._found = found
         self._train, self._validation = train, validation
@@ -153,7 +162,6 @@ class CrossPairs:
     def _runs(self, members: np.ndarray, key: np.ndarray, train: np.ndarray, validation: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The pairs across the subsets of the runs of ``members`` (texts; an entry per subset holding one)."""
-        self.recomputed += len(members)
         in_train, in_validation = members[train[members] >= 0], members[validation[members] >= 0]
         text = np.r_[in_train, in_validation]
         side = np.r_[np.zeros(len(in_train), np.int8), np.ones(len(in_validation), np.int8)]

@@ -16,6 +16,8 @@ row be signed again, which is slower and as exact.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 
@@ -32,6 +34,7 @@ from prep.measures.minhash import (
     word_hashes,
 )
 from prep.measures.minhash import signatures as minhash_signatures
+from prep.tokenizers import thread_count
 
 _COMBINE = np.uint64(0x9E3779B97F4A7C15)  # as minhash.shingles combines word hashes
 _REFRESH_TEXTS = 32_768  # texts whose measures are recomputed at a time
@@ -222,10 +225,14 @@ class SubsetMeasures:
         if not len(ids):
             return
         has, keys = self._current
-        for lo in range(0, len(ids), _REFRESH_TEXTS):  # a block at a time: no copy of every signature
+
+        def refresh(lo: int) -> None:  # a block at a time: no copy of every signature
             block = ids[lo : lo + _REFRESH_TEXTS]
             part, has[block] = self.lowered(block)
             keys[:, block] = all_band_keys(part, self.config).T
+
+        with ThreadPoolExecutor(thread_count()) as pool:  # disjoint blocks; numpy releases the GIL
+            list(pool.map(refresh, range(0, len(ids), _REFRESH_TEXTS)))
         self.refreshes += 1
         self.version[ids] = self.refreshes
         self._stale[:] = False
