@@ -19,22 +19,20 @@ then a pair is kept when its signatures agree on enough values (the same filter)
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 
-from prep.measures.minhash import BUCKET_ALL_PAIRS, NearDupConfig, in_sorted
+from prep.measures.minhash import (
+    BUCKET_ALL_PAIRS,
+    NearDupConfig,
+    agreeing_values,
+    in_sorted,
+)
 from prep.tokenizers import thread_count
 
 _CHUNK = 1 << 15  # pairs compared at a time
-
-
-def _needed(config: NearDupConfig) -> int:
-    """Agreeing signature values a candidate needs (as in :func:`~prep.measures.minhash.candidate_pairs`)."""
-    sigma = math.sqrt(config.threshold * (1 - config.threshold) / config.num_perm)
-    return math.ceil(max(0.0, config.threshold - 3 * sigma) * config.num_perm)
 
 
 def run_pairs(key: np.ndarray, side: np.ndarray, position: np.ndarray, text: np.ndarray
@@ -93,7 +91,7 @@ class CrossPairs:
 
     def __init__(self, config: NearDupConfig) -> None:
         self.config = config.config()
-        self._needed = _needed(self.config)
+        self._needed = agreeing_values(self.config)
         self._train: np.ndarray | None = None  # each text's training position at the last call (-1: not an entry)
         self._validation: np.ndarray | None = None
         self._keys: np.ndarray | None = None  # band keys at the last call, (bands, texts)

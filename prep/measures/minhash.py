@@ -505,6 +505,13 @@ def all_band_keys(signature: np.ndarray, config: NearDupConfig) -> np.ndarray:
     return keys
 
 
+def agreeing_values(config: NearDupConfig) -> int:
+    """Signature values a candidate pair must agree on: ``threshold - 3 sigma`` of them (see
+    :func:`candidate_pairs`)."""
+    sigma = math.sqrt(config.threshold * (1 - config.threshold) / config.num_perm)
+    return math.ceil(max(0.0, config.threshold - 3 * sigma) * config.num_perm)
+
+
 def candidate_pairs(
     signature: np.ndarray, entries: np.ndarray, config: NearDupConfig, groups: np.ndarray | None = None,
     keys: np.ndarray | None = None,
@@ -521,8 +528,7 @@ def candidate_pairs(
     if len(entries) < 2:
         return np.zeros((0, 2), np.int64)
     bands, rows = config.bands, config.band_rows
-    sigma = math.sqrt(config.threshold * (1 - config.threshold) / config.num_perm)
-    needed = math.ceil(max(0.0, config.threshold - 3 * sigma) * config.num_perm)  # agreeing values
+    needed = agreeing_values(config)
     whole = len(entries) == len(signature) and np.array_equal(entries, np.arange(len(signature)))
     sub = signature if whole else signature[entries]
     found = []
