@@ -168,7 +168,7 @@ class Prepared:
         lines = excluded.select(line.alias("line"), cut.alias("cut"))
         at = lines["cut"].arg_true()
         if len(at):  # the rare rows to cut, record by record
-            records = Prepared(frame=excluded[at].with_columns(split=pl.lit("excluded")), manifest=self.manifest,
+            records = Prepared(frame=excluded[at], manifest=self.manifest,
                                lint=self.lint).excluded_records()
             lines = lines.with_columns(line=lines["line"].scatter(at, [jsonl([r]).decode() for r in records]))
         return lines["line"].str.join("").cast(pl.Binary).item() if lines.height else b""
