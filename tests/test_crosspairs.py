@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from prep.measures.crosspairs import CrossPairs, run_pairs
+from prep.measures import crosspairs
+from prep.measures.crosspairs import CrossPairs, pairs_once, run_pairs
 from prep.measures.minhash import (
     BUCKET_ALL_PAIRS,
     NearDupConfig,
@@ -46,8 +47,10 @@ def _sides(rng, n):
     return train, validation
 
 
+@pytest.mark.parametrize("few", [0, 1 << 20], ids=["hash-set", "bit-table"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_each_call_equals_the_full_lsh_as_rows_move_and_signatures_change(seed):
+def test_each_call_equals_the_full_lsh_as_rows_move_and_signatures_change(seed, few, monkeypatch):
+    monkeypatch.setattr(crosspairs, "_FEW", few)  # each way of finding the keys both sides share
     rng = np.random.default_rng(seed)
     n = 3000
     signature = _signatures(rng, n)
@@ -62,6 +65,9 @@ def test_each_call_equals_the_full_lsh_as_rows_move_and_signatures_change(seed):
         assert len(want[0]) > 100
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+        once = pairs_once(CONFIG, signature, np.ascontiguousarray(keys.T), has, train, validation)
+        np.testing.assert_array_equal(once[0], want[0])
+        np.testing.assert_array_equal(once[1], want[1])
         if step:
             assert cross.recomputed < n * CONFIG.bands  # only touched runs were recomputed
         # move some texts between the sides (as prepare moves leaking rows to training), change some signatures

@@ -135,6 +135,37 @@ def test_leak_check_equals_the_rules_on_the_subsets_as_files(seed):
         frame = frame.with_columns(split=pl.Series(np.where(flip, np.where(split == "train", "validation", "train"), split)))
 
 
+def test_a_check_among_a_few_training_rows_equals_the_rule_computing_its_own_candidates(monkeypatch):
+    """A check of a few moved training rows gets its LSH candidates from the measures (pairs_once): the leaks are
+    those the rule finds when it computes the candidates itself on the same signatures."""
+    import sys
+
+    from prep.config import Settings
+    from prep.engine import run as engine
+    from prep.prepare.split import LeakCheck
+
+    split_module = sys.modules["prep.prepare.split"]  # the package exports the function split under that name
+
+    plan = engine.plan(Settings().with_overrides(select=("LK001",), models=("llama3-8b",)))
+    frame = _frame(2400, seed=4)
+    rng = np.random.default_rng(4)
+    split = np.where(rng.random(frame.height) < 0.2, "validation", "train")
+    frame = frame.with_columns(source=pl.lit(0, dtype=pl.Int64), row=pl.int_range(pl.len(), dtype=pl.Int64),
+                               split=pl.Series(split))
+    check = LeakCheck(frame, plan.rules, plan.models, plan.settings)
+    assert check.leaking(frame).height  # the full check sets the boilerplate the checks among rows keep
+    found = 0
+    for share in (0.02, 0.1, 0.5):
+        among = frame.filter((pl.col("split") == "train") & pl.Series(rng.random(frame.height) < share))
+        got = check.leaking(frame, among=among.select("source", "row"))
+        with monkeypatch.context() as patch:
+            patch.setattr(split_module, "provide_cross_candidates", lambda *args: None)
+            want = check.leaking(frame, among=among.select("source", "row"))
+        assert got.sort("row").to_dicts() == want.sort("row").to_dicts()
+        found += got.height
+    assert found  # some of the chosen rows leak
+
+
 @pytest.mark.slow
 def test_leak_check_seeded_from_the_lint_run_equals_the_rules_on_the_files(tmp_path):
     """Seeded with the lint run's signatures and exact keys, rows redacted since measured afresh: the same leaks

@@ -67,9 +67,18 @@ def run_pairs(key: np.ndarray, side: np.ndarray, position: np.ndarray, text: np.
     return text[left], text[right], key[left]
 
 
+_FEW = 4096  # a side this small is looked up by a bit table, not a hash set
+
+
 def _shared(key: np.ndarray, train: np.ndarray, validation: np.ndarray) -> np.ndarray:
     """The texts of ``train`` and ``validation`` whose key the other subset also has (only their runs give pairs
-    across): each side looked up among the other's keys by polars (a hash set of the smaller side's hits)."""
+    across): each side looked up among the other's keys, by polars (a hash set of the smaller side's hits), or by
+    :func:`~prep.measures.minhash.in_sorted` when one side is a few texts (a few moved rows)."""
+    if min(len(train), len(validation)) <= _FEW:
+        few, many = (train, validation) if len(train) <= len(validation) else (validation, train)
+        many = many[in_sorted(key[many], np.sort(key[few]))]
+        few = few[in_sorted(key[few], np.sort(key[many]))]
+        return np.union1d(few, many)
     t_keys, v_keys = pl.Series(key[train]), pl.Series(key[validation])
     t_hit = t_keys.is_in(v_keys.implode()).to_numpy()
     v_hit = v_keys.is_in(t_keys.filter(pl.Series(t_hit)).implode()).to_numpy()
@@ -107,11 +116,7 @@ class CrossPairs:
         entry = (train >= 0) | (validation >= 0)
         entries = np.flatnonzero(entry)
         if self._train is None:
-            in_train, in_validation = np.flatnonzero(train >= 0), np.flatnonzero(validation >= 0)
-
-            def band_pairs(band: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
-                members = _shared(keys[band], in_train, in_validation)
-                return self._runs(members, keys[band], train, validation), len(members)
+            found, self.recomputed = _every_run(keys, train, validation, self.config.bands)
         else:
             was = (self._train >= 0) | (self._validation >= 0)
             moved = (train != self._train) | (validation != self._validation)
@@ -125,13 +130,10 @@ class CrossPairs:
                 touched = np.unique(np.r_[old[hit & was[ids]], new[hit & entry[ids]]])
                 kept = ~in_sorted(old_run, touched)
                 members = entries[in_sorted(key[entries], touched)]
-                t_text, v_text, run = self._runs(members, key, train, validation)
+                t_text, v_text, run = _runs(members, key, train, validation)
                 return (np.r_[old_t[kept], t_text], np.r_[old_v[kept], v_text], np.r_[old_run[kept], run]), len(members)
 
-        with ThreadPoolExecutor(thread_count()) as pool:  # bands are independent; numpy releases the GIL
-            done = list(pool.map(band_pairs, range(self.config.bands)))
-        found = [pairs for pairs, _ in done]
-        self.recomputed = sum(count for _, count in done)
+            found, self.recomputed = _each_band(band_pairs, self.config.bands)
         if self._keys is None:
             self._keys = keys.copy()  # keys may be updated in place by the caller
         else:
@@ -140,27 +142,69 @@ class CrossPairs:
         self._train, self._validation = train, validation
         n = len(signature)
         codes = np.unique(np.concatenate([t * n + v for t, v, _ in found]))
-        t_text, v_text = codes // n, codes % n
         # the filter depends on the two signatures only: a pair filtered last time, of unchanged texts, keeps its result
-        keep = np.zeros(len(codes), dtype=bool)
         fresh = np.ones(len(codes), dtype=bool)
+        keep = np.zeros(len(codes), dtype=bool)
         if len(self._codes):
             at = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
-            fresh = (self._codes[at] != codes) | changed[t_text] | changed[v_text]
+            fresh = (self._codes[at] != codes) | changed[codes // n] | changed[codes % n]
             keep[~fresh] = self._passed[at[~fresh]]
-        todo = np.flatnonzero(fresh)
-        for lo in range(0, len(todo), _CHUNK):
-            at = todo[lo : lo + _CHUNK]
-            keep[at] = np.count_nonzero(signature[t_text[at]] == signature[v_text[at]], axis=1) >= self._needed
+        keep[fresh] = _agree(signature, codes[fresh], n, self._needed)
         self._codes, self._passed = codes, keep
-        t_text, v_text = t_text[keep], v_text[keep]
-        order = np.lexsort((validation[v_text], train[t_text]))
-        return t_text[order], v_text[order]
+        return _ordered(codes[keep], n, train, validation)
 
-    def _runs(self, members: np.ndarray, key: np.ndarray, train: np.ndarray, validation: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The pairs across the subsets of the runs of ``members`` (texts; an entry per subset holding one)."""
-        in_train, in_validation = members[train[members] >= 0], members[validation[members] >= 0]
-        text = np.r_[in_train, in_validation]
-        side = np.r_[np.zeros(len(in_train), np.int8), np.ones(len(in_validation), np.int8)]
-        return run_pairs(key[text], side, np.r_[train[in_train], validation[in_validation]], text)
+
+
+def pairs_once(config: NearDupConfig, signature, keys: np.ndarray, has: np.ndarray, train: np.ndarray,
+               validation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a first :meth:`CrossPairs.pairs` call gives, keeping nothing: for a check that is not repeated (the
+    re-check of a few moved training rows against the validation rows)."""
+    config = config.config()
+    train, validation = np.where(has, train, -1), np.where(has, validation, -1)
+    found, _ = _every_run(keys, train, validation, config.bands)
+    n = len(signature)
+    codes = np.unique(np.concatenate([t * n + v for t, v, _ in found]))
+    return _ordered(codes[_agree(signature, codes, n, agreeing_values(config))], n, train, validation)
+
+
+def _every_run(keys: np.ndarray, train: np.ndarray, validation: np.ndarray, bands: int):
+    """Each band's pairs of every run the two subsets share (see :func:`_each_band`)."""
+    in_train, in_validation = np.flatnonzero(train >= 0), np.flatnonzero(validation >= 0)
+
+    def band_pairs(band: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+        members = _shared(keys[band], in_train, in_validation)
+        return _runs(members, keys[band], train, validation), len(members)
+
+    return _each_band(band_pairs, bands)
+
+
+def _each_band(band_pairs, bands: int) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+    """Each band's (pairs, entries of the runs computed), and the entries in all."""
+    with ThreadPoolExecutor(thread_count()) as pool:  # bands are independent; numpy releases the GIL
+        done = list(pool.map(band_pairs, range(bands)))
+    return [pairs for pairs, _ in done], sum(count for _, count in done)
+
+
+def _runs(members: np.ndarray, key: np.ndarray, train: np.ndarray, validation: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs across the subsets of the runs of ``members`` (texts; an entry per subset holding one)."""
+    in_train, in_validation = members[train[members] >= 0], members[validation[members] >= 0]
+    text = np.r_[in_train, in_validation]
+    side = np.r_[np.zeros(len(in_train), np.int8), np.ones(len(in_validation), np.int8)]
+    return run_pairs(key[text], side, np.r_[train[in_train], validation[in_validation]], text)
+
+
+def _agree(signature, codes: np.ndarray, n: int, needed: int) -> np.ndarray:
+    """Whether each pair (``codes``: training text * ``n`` + validation text) agrees on ``needed`` values."""
+    keep = np.zeros(len(codes), dtype=bool)
+    for lo in range(0, len(codes), _CHUNK):
+        part = codes[lo : lo + _CHUNK]
+        keep[lo : lo + _CHUNK] = np.count_nonzero(signature[part // n] == signature[part % n], axis=1) >= needed
+    return keep
+
+
+def _ordered(codes: np.ndarray, n: int, train: np.ndarray, validation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (training text, validation text) sorted by their positions in the two subsets."""
+    t_text, v_text = codes // n, codes % n
+    order = np.lexsort((validation[v_text], train[t_text]))
+    return t_text[order], v_text[order]

@@ -25,7 +25,7 @@ import polars as pl
 from prep.dataset import SCHEMA, Source
 from prep.engine.context import Context
 from prep.engine.rule import PrepareAction, Rule
-from prep.measures.crosspairs import CrossPairs
+from prep.measures.crosspairs import CrossPairs, pairs_once
 from prep.measures.minhash import NearDupConfig, components
 from prep.measures.neardup import (
     clusters,
@@ -182,12 +182,12 @@ class LeakCheck:
             self._measures[config] = SubsetMeasures(self.rows, config, seed)
         return self._measures[config]
 
-    def _candidates(self, measures: SubsetMeasures, train: np.ndarray, validation: np.ndarray
+    def _candidates(self, measures: SubsetMeasures, train: np.ndarray, validation: np.ndarray, full: bool
                     ) -> tuple[np.ndarray, np.ndarray]:
-        """The full check's LSH candidates across the subsets (entries of each subset's signatures), from the last
-        full check's where nothing changed (:class:`~prep.measures.crosspairs.CrossPairs`)."""
+        """The check's LSH candidates across the subsets (entries of each subset's signatures). A full check's come
+        from the last full check's where nothing changed (:class:`~prep.measures.crosspairs.CrossPairs`); a check of
+        a few training rows computes them once (:func:`~prep.measures.crosspairs.pairs_once`)."""
         signature, has, keys = measures.current()
-        cross, seen = self._cross.get(measures.config, (CrossPairs(measures.config), -1))
         n = len(signature)
         position, entry = [], []
         for rows in (train, validation):  # each text's first row in the subset: its table position and entry
@@ -196,8 +196,12 @@ class LeakCheck:
             position[-1][texts] = rows[at]
             entry.append(np.full(n, -1, np.int64))
             entry[-1][texts] = at
-        t_text, v_text = cross.pairs(signature, keys, has, *position, measures.version > seen)
-        self._cross[measures.config] = (cross, measures.refreshes)
+        if full:
+            cross, seen = self._cross.get(measures.config, (CrossPairs(measures.config), -1))
+            t_text, v_text = cross.pairs(signature, keys, has, *position, measures.version > seen)
+            self._cross[measures.config] = (cross, measures.refreshes)
+        else:
+            t_text, v_text = pairs_once(measures.config, signature, keys, has, *position)
         return entry[0][t_text], entry[1][v_text]
 
     def leaking(self, frame: pl.DataFrame, among: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -230,8 +234,7 @@ class LeakCheck:
                     measures.rebase(*measures.own_boilerplate(train))
                 provide_signatures(ctx, sources[0], measures.config, measures.signatures(train))
                 provide_signatures(ctx, sources[1], measures.config, measures.signatures(validation), sources[0])
-                if among is None:
-                    provide_cross_candidates(ctx, sources[1], sources[0], measures.config,
-                                             self._candidates(measures, train, validation))
+                provide_cross_candidates(ctx, sources[1], sources[0], measures.config,
+                                         self._candidates(measures, train, validation, among is None))
             found |= rule.leaking(ctx, sources[1], sources[0])
         return self.rows[validation[sorted(found)]].select("source", "row")
