@@ -141,7 +141,7 @@ class CrossPairs:
         self._found = found
         self._train, self._validation = train, validation
         n = len(signature)
-        codes = np.unique(np.concatenate([t * n + v for t, v, _ in found]))
+        codes = _distinct(found, n)
         # the filter depends on the two signatures only: a pair filtered last time, of unchanged texts, keeps its result
         fresh = np.ones(len(codes), dtype=bool)
         keep = np.zeros(len(codes), dtype=bool)
@@ -163,7 +163,7 @@ def pairs_once(config: NearDupConfig, signature, keys: np.ndarray, has: np.ndarr
     train, validation = np.where(has, train, -1), np.where(has, validation, -1)
     found, _ = _every_run(keys, train, validation, config.bands)
     n = len(signature)
-    codes = np.unique(np.concatenate([t * n + v for t, v, _ in found]))
+    codes = _distinct(found, n)
     return _ordered(codes[_agree(signature, codes, n, agreeing_values(config))], n, train, validation)
 
 
@@ -192,6 +192,13 @@ def _runs(members: np.ndarray, key: np.ndarray, train: np.ndarray, validation: n
     text = np.r_[in_train, in_validation]
     side = np.r_[np.zeros(len(in_train), np.int8), np.ones(len(in_validation), np.int8)]
     return run_pairs(key[text], side, np.r_[train[in_train], validation[in_validation]], text)
+
+
+def _distinct(found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+    """The distinct pairs of all bands as sorted codes (training text * ``n`` + validation text): polars' unique
+    and sort, several times faster than ``np.unique`` on the millions of pairs a full check holds."""
+    codes = pl.Series(np.concatenate([t * n + v for t, v, _ in found]), dtype=pl.Int64)
+    return codes.unique().sort().to_numpy()
 
 
 def _agree(signature, codes: np.ndarray, n: int, needed: int) -> np.ndarray:
