@@ -153,7 +153,8 @@ class SubsetMeasures:
         self.boilerplate = boilerplate
         if not len(new):
             return 0
-        ids = np.unique(np.concatenate([self._holders_of(h) for h in new.tolist()]))
+        self._find_holders(new.tolist())
+        ids = np.unique(np.concatenate([self._holders[h] for h in new.tolist()]))
         self.watched = np.union1d(self.watched, new)
         self._sign(ids)
         return len(ids)
@@ -164,24 +165,33 @@ class SubsetMeasures:
             self._origin.update((h, len(self._samples) - 1) for h in values.tolist())
 
     def _holders_of(self, value: int) -> np.ndarray:
-        """The distinct texts holding watched shingle ``value``: a literal search for its words over the texts,
-        then the exact shingle check on the texts found (or, if its words are nowhere in the samples, which cannot
-        happen, every text's shingles)."""
-        if value not in self._holders:
-            origin = self._origin.get(value)
-            if value not in self._words and origin is not None:  # spelt out from the sample it was counted on
-                wanted = [h for h, o in self._origin.items() if o == origin and h not in self._words]
-                self._words.update(shingle_words(self._samples[origin], self.config.ngram,
-                                                 np.array(wanted, dtype=np.uint64)))
-            if value in self._words:
-                # a substring match may be inside longer words: the exact check below keeps only true holders
-                maybe = self.text.str.contains(self._words[value], literal=True).to_numpy()
-                candidates = np.unique(self.text_of[maybe])  # distinct texts, from the rows found
-            else:
-                candidates = np.arange(len(self.first))
-            owner, h = shingles(self.text.gather(self.first[candidates]), self.config.ngram)
-            self._holders[value] = candidates[np.unique(owner[h == np.uint64(value)])]
+        """The distinct texts holding watched shingle ``value`` (see :meth:`_find_holders`)."""
+        self._find_holders([value])
         return self._holders[value]
+
+    def _find_holders(self, values) -> None:
+        """Find the distinct texts holding each watched shingle of ``values`` not looked for yet, all in one pass: a
+        literal search for any of their words over the texts, then the exact shingle check on the texts found (or,
+        if some shingle's words are nowhere in the samples, which cannot happen, on every text)."""
+        todo = [value for value in dict.fromkeys(values) if value not in self._holders]
+        if not todo:
+            return
+        for origin in {self._origin.get(value) for value in todo if value not in self._words} - {None}:
+            wanted = [h for h, o in self._origin.items() if o == origin and h not in self._words]
+            self._words.update(shingle_words(self._samples[origin], self.config.ngram,  # spelt out where counted
+                                             np.array(wanted, dtype=np.uint64)))
+        if all(value in self._words for value in todo):
+            # a substring match may be inside longer words: the exact check below keeps only true holders
+            maybe = self.text.str.contains_any([self._words[value] for value in todo]).to_numpy()
+            candidates = np.unique(self.text_of[maybe])  # distinct texts, from the rows found
+        else:
+            candidates = np.arange(len(self.first))
+        owner, h = shingles(self.text.gather(self.first[candidates]), self.config.ngram)
+        hit = is_boilerplate(h, np.unique(np.array(todo, dtype=np.uint64)))
+        held = dict(pl.DataFrame({"h": h[hit], "owner": owner[hit]}).group_by("h").agg(pl.col("owner").unique())
+                    .iter_rows())
+        for value in todo:
+            self._holders[value] = candidates[np.unique(np.array(held.get(value, []), dtype=np.int64))]
 
     def current(self) -> tuple[_Lowered, np.ndarray, np.ndarray]:
         """(signatures, has shingles, band keys as (bands, texts)) of every distinct text under the current
@@ -213,9 +223,11 @@ class SubsetMeasures:
             ids = np.arange(len(self.first))
         else:
             moved = np.setxor1d(lowered, self._lowered).tolist()
+            self._find_holders(moved)
             ids = np.unique(np.concatenate([np.flatnonzero(self._stale), *(self._holders_of(h) for h in moved)]))
         if first or not np.array_equal(lowered, self._lowered):
             self._lowering = []
+            self._find_holders(lowered.tolist())
             for value in lowered.tolist():
                 holds = np.zeros(len(self.first), dtype=bool)
                 holds[self._holders_of(value)] = True
