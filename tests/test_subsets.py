@@ -104,6 +104,29 @@ def test_a_shingle_whose_words_are_not_found_is_looked_for_in_every_text(monkeyp
     assert measures._holders and not measures._words  # holders were found, without the words
 
 
+@pytest.mark.parametrize("ngram", [2, 3, 5])
+def test_holders_found_by_words_are_the_texts_holding_the_shingle_hash(ngram):
+    """Words inside longer words ("answer" in "answered", "v1" in "v12"), shingles at a text's start and end, and
+    texts shorter than the n-gram (their one shingle is the whole text): the holders found by words are those
+    found by hash."""
+    from prep.measures.minhash import shingles
+
+    config = NearDupConfig(ngram=ngram, compare="prompt")
+    rng = random.Random(ngram)
+    short = ["please answer", "answer", "v1 v12", "please"]
+    prompts = [" ".join(rng.choices(["please", "answer", "answered", "briefly", "v1", "v12", "rewrite"], k=rng.randrange(0, 9)))
+               for _ in range(600)] + short
+    measures = SubsetMeasures(pl.DataFrame({"prompt": prompts, "completion": ["x"] * len(prompts)}), config)
+    owner, h = shingles(measures.text.gather(measures.first), config.config().ngram)
+    values = np.unique(h)
+    measures._words = shingle_words(measures.text, config.config().ngram, values)
+    assert len(measures._words) == len(values) > 20
+    measures._find_holders(values.tolist())
+    for value in values.tolist():
+        want = np.unique(owner[h == np.uint64(value)])
+        np.testing.assert_array_equal(measures._holders[value], want, err_msg=measures._words[value])
+
+
 def test_shingle_words_spells_out_hashes():
     texts = pl.Series(["alpha beta gamma", "delta", "beta gamma epsilon"])
     from prep.measures.minhash import shingles

@@ -170,28 +170,40 @@ class SubsetMeasures:
         return self._holders[value]
 
     def _find_holders(self, values) -> None:
-        """Find the distinct texts holding each watched shingle of ``values`` not looked for yet, all in one pass: a
-        literal search for any of their words over the texts, then the exact shingle check on the texts found (or,
-        if some shingle's words are nowhere in the samples, which cannot happen, on every text)."""
+        """Find the distinct texts holding each watched shingle of ``values`` not looked for yet.
+
+        A shingle is spelt out as its words (from a sample it was counted on), and the texts holding it are those
+        whose words contain it: its words with a space or the text's end on each side (the texts are normalised,
+        words separated by single spaces), or, for the one shingle of a text shorter than ``ngram`` words, the
+        whole text. That is the texts whose shingle hash equals it, unless two different word n-grams share a
+        64-bit hash. A shingle whose words cannot be found (which cannot happen) is looked for by hash in every
+        text."""
         todo = [value for value in dict.fromkeys(values) if value not in self._holders]
-        if not todo:
-            return
         for origin in {self._origin.get(value) for value in todo if value not in self._words} - {None}:
             wanted = [h for h, o in self._origin.items() if o == origin and h not in self._words]
             self._words.update(shingle_words(self._samples[origin], self.config.ngram,  # spelt out where counted
                                              np.array(wanted, dtype=np.uint64)))
-        if all(value in self._words for value in todo):
-            # a substring match may be inside longer words: the exact check below keeps only true holders
-            maybe = self.text.str.contains_any([self._words[value] for value in todo]).to_numpy()
-            candidates = np.unique(self.text_of[maybe])  # distinct texts, from the rows found
-        else:
-            candidates = np.arange(len(self.first))
-        owner, h = shingles(self.text.gather(self.first[candidates]), self.config.ngram)
-        hit = is_boilerplate(h, np.unique(np.array(todo, dtype=np.uint64)))
-        held = dict(pl.DataFrame({"h": h[hit], "owner": owner[hit]}).group_by("h").agg(pl.col("owner").unique())
-                    .iter_rows())
+        unspelt = [value for value in todo if value not in self._words]
         for value in todo:
-            self._holders[value] = candidates[np.unique(np.array(held.get(value, []), dtype=np.int64))]
+            if value in self._words:
+                self._holders[value] = np.unique(self.text_of[self._rows_holding(self._words[value])])
+        if unspelt:
+            owner, h = shingles(self.text.gather(self.first), self.config.ngram)
+            hit = is_boilerplate(h, np.unique(np.array(unspelt, dtype=np.uint64)))
+            held = dict(pl.DataFrame({"h": h[hit], "owner": owner[hit]}).group_by("h").agg(pl.col("owner").unique())
+                        .iter_rows())
+            for value in unspelt:
+                self._holders[value] = np.unique(np.array(held.get(value, []), dtype=np.int64))
+
+    def _rows_holding(self, words: str) -> np.ndarray:
+        """The rows whose text holds the shingle of ``words`` (see :meth:`_find_holders`): a literal search over
+        every text, then the word boundaries on the texts found."""
+        if words.count(" ") + 1 < self.config.ngram:
+            return np.flatnonzero((self.text == words).to_numpy())
+        rows = np.flatnonzero(self.text.str.contains(words, literal=True).to_numpy())
+        found = self.text.gather(rows)
+        bounded = pl.select((pl.lit(" ") + pl.lit(found) + pl.lit(" ")).str.contains(f" {words} ", literal=True))
+        return rows[bounded.to_series().to_numpy()]
 
     def current(self) -> tuple[_Lowered, np.ndarray, np.ndarray]:
         """(signatures, has shingles, band keys as (bands, texts)) of every distinct text under the current
