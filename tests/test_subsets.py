@@ -189,6 +189,35 @@ def test_a_check_among_a_few_training_rows_equals_the_rule_computing_its_own_can
     assert found  # some of the chosen rows leak
 
 
+def test_the_same_texts_given_by_the_leak_check_are_those_the_rule_finds(monkeypatch):
+    """The exact-text matches the re-check provides from its text ids equal the rule's own join on the texts."""
+    import sys
+
+    from prep.config import Settings
+    from prep.engine import run as engine
+    from prep.engine.context import Context
+    from prep.measures import neardup
+    from prep.prepare.split import LeakCheck
+
+    split_module = sys.modules["prep.prepare.split"]
+    given = []
+    monkeypatch.setattr(split_module, "provide_same_texts", lambda ctx, v, t, config, value: given.append((v, t, config, value)))
+    plan = engine.plan(Settings().with_overrides(select=("LK001",), models=("llama3-8b",)))
+    frame = _frame(2400, seed=6)
+    rng = np.random.default_rng(6)
+    frame = frame.with_columns(source=pl.lit(0, dtype=pl.Int64), row=pl.int_range(pl.len(), dtype=pl.Int64),
+                               split=pl.Series(np.where(rng.random(frame.height) < 0.3, "validation", "train")))
+    check = LeakCheck(frame, plan.rules, plan.models, plan.settings)
+    leaks = check.leaking(frame)
+    check.leaking(frame, among=leaks.head(0).vstack(frame.filter(pl.col("split") == "train").select("source", "row").head(300)))
+    assert len(given) == 2
+    for (validation, train, config, (v, t)), least in zip(given, (8, 3)):
+        want = neardup.same_texts(Context([train, validation], plan.models, plan.settings), validation, train, config)
+        assert len(want[0]) >= least
+        np.testing.assert_array_equal(v, want[0])
+        np.testing.assert_array_equal(t, want[1])
+
+
 @pytest.mark.slow
 def test_leak_check_seeded_from_the_lint_run_equals_the_rules_on_the_files(tmp_path):
     """Seeded with the lint run's signatures and exact keys, rows redacted since measured afresh: the same leaks

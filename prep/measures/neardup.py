@@ -242,6 +242,37 @@ def provide_cross_candidates(ctx: Context, validation: Source, train: Source, co
     ctx.provide(_cross_key(validation, train, config), value)
 
 
+def same_texts(ctx: Context, validation: Source, train: Source, config: NearDupConfig
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(validation entry, first training entry with the same text) of the validation entries with words whose
+    normalised text a training entry has (entries of their :func:`signatures`). Computed once per run."""
+    config = config.config()
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        tfp = signatures(ctx, train, config)
+        vfp = signatures(ctx, validation, config, reference=train)
+        exact = (
+            pl.DataFrame({"text": vfp.text}).with_row_index("v").filter(pl.col("text") != "")
+            .join(pl.DataFrame({"text": tfp.text}).with_row_index("t").group_by("text").agg(pl.col("t").min()),
+                  on="text", how="inner")
+            .sort("v")
+        )
+        return exact["v"].to_numpy().astype(np.int64), exact["t"].to_numpy().astype(np.int64)
+
+    return ctx.memo(_same_key(validation, train, config), compute)
+
+
+def _same_key(validation: Source, train: Source, config: NearDupConfig) -> tuple:
+    return source_key("same-texts", validation, config.config(), train.role, train.name)
+
+
+def provide_same_texts(ctx: Context, validation: Source, train: Source, config: NearDupConfig,
+                       value: tuple[np.ndarray, np.ndarray]) -> None:
+    """Give ``ctx`` the :func:`same_texts` of the two sources, computed elsewhere (``prep prepare``'s re-check,
+    from the text ids of :class:`prep.measures.subsets.SubsetMeasures`)."""
+    ctx.provide(_same_key(validation, train, config), value)
+
+
 @dataclass
 class Leak:
     row: int  # validation row
@@ -265,16 +296,7 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
 
     # Exact: identical normalised text (rows with words), or identical text under DU001's light normalisation
     # (which also catches copies of rows that have no words at all).
-    exact = (
-        pl.DataFrame({"text": vfp.text}).with_row_index("v").filter(pl.col("text") != "")
-        .join(
-            pl.DataFrame({"text": tfp.text}).with_row_index("t").group_by("text").agg(pl.col("t").min()),
-            on="text",
-            how="inner",
-        )
-        .select("v", "t")
-    )
-    for v_entry, t_entry in exact.iter_rows():
+    for v_entry, t_entry in zip(*(side.tolist() for side in same_texts(ctx, validation, train, config))):
         offer(v_entry, t_entry, 1.0, True)
     light = exact_keys(ctx, validation).join(
         exact_keys(ctx, train).group_by("p", "c").agg(pl.col("row").min().alias("train_row")),

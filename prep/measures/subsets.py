@@ -87,6 +87,7 @@ class SubsetMeasures:
         first = (pl.DataFrame({"text": text}).with_row_index("i").select(pl.col("i").min().over("text"))
                  .to_series().to_numpy().astype(np.int64))
         self.first, self.text_of = np.unique(first, return_inverse=True)  # one id per distinct text
+        self.words = (text.gather(self.first).str.len_bytes() > 0).to_numpy()  # whether each distinct text has words
         distinct = len(self.first)
         self.signature = np.empty((distinct, self.config.num_perm), dtype=np.uint32) if seed is None else None
         self.has = np.zeros(distinct, dtype=bool)

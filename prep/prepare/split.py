@@ -31,6 +31,7 @@ from prep.measures.neardup import (
     clusters,
     computed_signatures,
     provide_cross_candidates,
+    provide_same_texts,
     provide_signatures,
 )
 from prep.measures.subsets import SubsetMeasures
@@ -204,6 +205,18 @@ class LeakCheck:
             t_text, v_text = pairs_once(measures.config, signature, keys, has, *position)
         return entry[0][t_text], entry[1][v_text]
 
+    @staticmethod
+    def _same_texts(measures: SubsetMeasures, train: np.ndarray, validation: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`~prep.measures.neardup.same_texts` from the text ids: equal ids, equal texts."""
+        t_ids, first = np.unique(measures.text_of[train], return_index=True)
+        v_ids = measures.text_of[validation]
+        if not len(t_ids) or not len(v_ids):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        at = np.minimum(np.searchsorted(t_ids, v_ids), len(t_ids) - 1)
+        same = np.flatnonzero((t_ids[at] == v_ids) & measures.words[v_ids])
+        return same, first[at[same]]
+
     def leaking(self, frame: pl.DataFrame, among: pl.DataFrame | None = None) -> pl.DataFrame:
         """``source`` and ``row`` of the validation rows found leaking. With ``among`` (``source``, ``row``), only
         those training rows are compared, under the boilerplate of the last full check."""
@@ -236,5 +249,7 @@ class LeakCheck:
                 provide_signatures(ctx, sources[1], measures.config, measures.signatures(validation), sources[0])
                 provide_cross_candidates(ctx, sources[1], sources[0], measures.config,
                                          self._candidates(measures, train, validation, among is None))
+                provide_same_texts(ctx, sources[1], sources[0], measures.config,
+                                   self._same_texts(measures, train, validation))
             found |= rule.leaking(ctx, sources[1], sources[0])
         return self.rows[validation[sorted(found)]].select("source", "row")
