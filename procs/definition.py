@@ -43,6 +43,8 @@ PACKAGES = (
     "spacy==3.8.14",
     "phonenumbers==9.0.43",
     "tldextract==5.4.0",
+    # the vectorized UDFs' batches (procs/udfs.py); Snowpark's pandas extra asks for pandas < 3
+    "pandas==2.3.3",
 )
 
 # What tools/build_artifacts.py writes into BUILD_DIR and every procedure imports from the stage: the code, and the
@@ -96,6 +98,30 @@ PROCEDURES = (
         "PREP_JOBS_LIST", "procs.jobs.list",
         (("options", "VARIANT"),),
         "The jobs in PREP_JOBS, with live status from FINETUNE('SHOW').",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A vectorized Python UDF: same code zip, tokenizer imports and packages as the procedures."""
+
+    name: str
+    handler: str  # module.function in prep_code.zip, marked vectorized (procs/udfs.py)
+    args: tuple[tuple[str, str], ...]  # (name, SQL type): the batch's columns 0, 1, ... in this order
+    returns: str
+    comment: str
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{DATABASE}.{SCHEMA}.{self.name}"
+
+
+FUNCTIONS = (
+    Function(
+        "PREP_TOKEN_COUNT", "procs.udfs.token_count",
+        (("base_model", "VARCHAR"), ("text", "VARCHAR")), "NUMBER",
+        "Exact tokens of TEXT for BASE_MODEL's tokenizer (raw text, no BOS/EOS), offline: equal to prep.count_tokens.",
     ),
 )
 

@@ -32,6 +32,8 @@ from sqlglot import exp  # noqa: E402
 from procs import definition as d  # noqa: E402
 from tests.test_procs_sql import _statements  # noqa: E402
 
+ENTITIES = (*d.PROCEDURES, *d.FUNCTIONS)  # in the order the generated files create them
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 try:
@@ -43,10 +45,10 @@ finally:
 # --- one statement, read back --------------------------------------------------------------------------------------
 
 def read_procedure(sql: str) -> dict:
-    """What a CREATE PROCEDURE statement declares, parsed with sqlglot's Snowflake dialect (the artifact repository
+    """What a CREATE PROCEDURE or CREATE FUNCTION statement declares, parsed with sqlglot's Snowflake dialect (the artifact repository
     from the tokens: sqlglot's tree keeps only the last part of ``snowflake.snowpark.pypi_shared_repository``)."""
     statement = sqlglot.parse_one(sql, read="snowflake")
-    assert isinstance(statement, exp.Create) and statement.kind == "PROCEDURE", sql[:120]
+    assert isinstance(statement, exp.Create) and statement.kind in ("PROCEDURE", "FUNCTION"), sql[:120]
     function = statement.this
     target = function.this
     if isinstance(target.this, exp.DynamicIdentifier):  # the CLI writes IDENTIFIER('DB.SCHEMA.NAME')
@@ -55,6 +57,7 @@ def read_procedure(sql: str) -> dict:
         name = ".".join(part.name for part in target.parts)
     out = {
         "name": name.upper(),
+        "kind": statement.kind,
         "args": [(c.this.name.upper(), c.args["kind"].sql(dialect="snowflake").upper()) for c in function.expressions],
         "copy_grants": False,
         "artifact_repository": _artifact_repository(sql),
@@ -94,8 +97,14 @@ def _artifact_repository(sql: str) -> str | None:
     return None
 
 
-def problems(sql: str, procedure: d.Procedure) -> list[str]:
-    """How a CREATE PROCEDURE statement differs from the definition of ``procedure`` (empty: it matches)."""
+def _sql_type(name: str) -> str:
+    """A SQL type as sqlglot writes it back (NUMBER comes back as DECIMAL(38, 0))."""
+    return exp.DataType.build(name, dialect="snowflake").sql(dialect="snowflake").upper()
+
+
+def problems(sql: str, procedure: d.Procedure | d.Function) -> list[str]:
+    """How a CREATE PROCEDURE (or FUNCTION) statement differs from the definition of ``procedure`` (empty: it
+    matches)."""
     got = read_procedure(sql)
     out = []
 
@@ -104,14 +113,15 @@ def problems(sql: str, procedure: d.Procedure) -> list[str]:
             out.append(f"{what}: {actual!r}, defined {expected!r}")
 
     differ("name", got["name"], procedure.qualified_name)
+    differ("kind", got["kind"], "PROCEDURE" if isinstance(procedure, d.Procedure) else "FUNCTION")
     differ("arguments", got["args"], [(name.upper(), sql_type) for name, sql_type in procedure.args])
     if not got["copy_grants"]:
         out.append("no COPY GRANTS: re-creating it would drop its grants")
-    differ("returns", got.get("returns"), procedure.returns)
+    differ("returns", got.get("returns"), _sql_type(procedure.returns))
     differ("language", got.get("language"), "PYTHON")
     differ("runtime", got.get("runtime"), d.RUNTIME_VERSION)
     differ("handler", got.get("handler"), procedure.handler)
-    differ("execute as", got.get("execute_as"), "CALLER")
+    differ("execute as", got.get("execute_as"), "CALLER" if isinstance(procedure, d.Procedure) else None)
     differ("artifact repository", (got["artifact_repository"] or "").lower(), d.ARTIFACT_REPOSITORY.lower())
     differ("packages", got.get("packages"), list(d.PACKAGES))
     imports = got.get("imports", [])
@@ -153,9 +163,9 @@ def test_snowflake_yml_lists_no_import_twice():
     project = yaml.safe_load((REPO / "snowflake.yml").read_text())
     assert project["definition_version"] == 2
     entities = project["entities"]
-    assert [e["identifier"]["name"] for e in entities.values()] == [p.name for p in d.PROCEDURES]
-    for entity in entities.values():
-        assert entity["type"] == "procedure"
+    assert [e["identifier"]["name"] for e in entities.values()] == [p.name for p in ENTITIES]
+    for entity, defined in zip(entities.values(), ENTITIES):
+        assert entity["type"] == ("procedure" if isinstance(defined, d.Procedure) else "function")
         assert [a["src"] for a in entity["artifacts"]] == list(d.artifact_paths())
         assert not entity.get("imports"), "the CLI imports every artifact already; `imports:` would add each again"
         assert entity["packages"] == list(d.PACKAGES)
@@ -226,7 +236,7 @@ def test_packages_are_exactly_what_the_handlers_import():
 
 
 def test_handlers_import_neither_the_command_line_nor_click():
-    modules = sorted({p.handler.rpartition(".")[0] for p in d.PROCEDURES})
+    modules = sorted({p.handler.rpartition(".")[0] for p in ENTITIES})
     code = (f"import importlib, json, sys; [importlib.import_module(m) for m in {modules!r}]; "
             "print(json.dumps(['prep.cli' in sys.modules, 'click' in sys.modules]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
@@ -250,17 +260,17 @@ def _script_statements() -> list[str]:
 
 def test_procedures_sql_creates_each_procedure_as_defined():
     statements = _script_statements()
-    assert [read_procedure(s)["name"] for s in statements] == [p.qualified_name for p in d.PROCEDURES]
-    for statement, procedure in zip(statements, d.PROCEDURES):
+    assert [read_procedure(s)["name"] for s in statements] == [p.qualified_name for p in ENTITIES]
+    for statement, procedure in zip(statements, ENTITIES):
         assert problems(statement, procedure) == [], procedure.name
-        assert f"-- {procedure.comment}\nCREATE OR REPLACE PROCEDURE" in statement
+        assert f"-- {procedure.comment}\n" in statement
 
 
 def test_copy_grants_is_where_snowflake_puts_it():
     """After the argument list, before RETURNS (CREATE PROCEDURE's grammar)."""
-    for statement in _script_statements():
-        head = statement[statement.index("CREATE OR REPLACE PROCEDURE"):]
-        assert head.splitlines()[1:3] == ["COPY GRANTS", "RETURNS VARIANT"], head[:200]
+    for statement, defined in zip(_script_statements(), ENTITIES):
+        head = statement[statement.index("CREATE OR REPLACE "):]
+        assert head.splitlines()[1:3] == ["COPY GRANTS", f"RETURNS {defined.returns}"], head[:200]
 
 
 # --- snowflake.yml, deployed by the Snowflake CLI's own code ------------------------------------------------------
@@ -345,7 +355,8 @@ def _project(tmp_path: Path, yml_text: str) -> Path:
 
 
 def _creates(sent: list[str]) -> dict[str, str]:
-    creates = [s for s in sent if s.lstrip().lower().startswith("create or replace procedure")]
+    creates = [s for s in sent if s.lstrip().lower().startswith(("create or replace procedure",
+                                                                 "create or replace function"))]
     by_name = {read_procedure(s)["name"]: s for s in creates}
     assert len(by_name) == len(creates), "a procedure was created twice"
     return by_name
@@ -357,10 +368,10 @@ def deployed(tmp_path_factory) -> list[str]:
                 "snowpark", "deploy", "--replace")
 
 
-def test_deploy_creates_each_procedure_as_defined(deployed):
+def test_deploy_creates_each_procedure_and_function_as_defined(deployed):
     creates = _creates(deployed)
-    assert list(creates) == [p.qualified_name for p in d.PROCEDURES]
-    for procedure in d.PROCEDURES:
+    assert list(creates) == [p.qualified_name for p in ENTITIES]
+    for procedure in ENTITIES:
         assert problems(creates[procedure.qualified_name], procedure) == [], procedure.name
 
 

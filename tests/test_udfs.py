@@ -1,0 +1,107 @@
+"""procs/udfs.py: the vectorized UDF handlers, called the way Snowflake calls them (one batch as a pandas DataFrame
+whose columns 0, 1, ... are the arguments), against the local engine on the same rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+pd = pytest.importorskip("pandas")
+
+import prep  # noqa: E402
+from prep.catalog import load_catalog  # noqa: E402
+from procs import udfs  # noqa: E402
+from tests.conftest import SHARED_DATA  # noqa: E402
+
+MODELS = sorted(load_catalog(None))
+
+
+def _strings(value, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+
+
+def real_texts(per_file: int | None) -> list[str]:
+    """Every string value of every record of ../shared/data's JSON, JSONL and CSV files (the first ``per_file`` of
+    each when given), distinct, in a fixed order."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("needs ../shared/data")
+    texts: list[str] = []
+    for path in sorted(SHARED_DATA.rglob("*")):
+        found: list[str] = []
+        if path.suffix == ".jsonl":
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    _strings(json.loads(line), found)
+        elif path.suffix == ".json":
+            _strings(json.loads(path.read_text(encoding="utf-8")), found)
+        elif path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as f:
+                for row in csv.reader(f):
+                    found.extend(row)
+        texts.extend(found[:per_file] if per_file else found)
+    return list(dict.fromkeys(texts))
+
+
+def batch(models: list, texts: list) -> pd.DataFrame:
+    # Snowflake's batch: the arguments as columns 0 and 1, NULLs as None
+    return pd.DataFrame({0: pd.Series(models, dtype=object), 1: pd.Series(texts, dtype=object)})
+
+
+def check_against_engine(texts: list[str]) -> int:
+    """Every model's counts in one batch of interleaved rows, against prep.count_tokens per model."""
+    expected = {m: prep.count_tokens(m, texts) for m in MODELS}
+    models = [MODELS[i % len(MODELS)] for i in range(len(texts) * len(MODELS))]
+    rows = [texts[i // len(MODELS)] for i in range(len(models))]
+    got = udfs.token_count(batch(models, rows))
+    assert isinstance(got, pd.Series) and len(got) == len(rows)
+    assert got.tolist() == [expected[m][i // len(MODELS)] for i, m in enumerate(models)]
+    return len(rows)
+
+
+def test_the_handler_is_marked_vectorized_for_snowflake():
+    assert udfs.token_count._sf_vectorized_input is pd.DataFrame
+
+
+def test_token_count_equals_prep_count_tokens_on_a_sample_of_every_real_dataset():
+    texts = real_texts(per_file=150)
+    assert len(texts) > 1000
+    check_against_engine(texts)
+
+
+@pytest.mark.slow
+def test_token_count_equals_prep_count_tokens_on_every_string_of_the_real_datasets():
+    check_against_engine(real_texts(per_file=None))
+
+
+def test_token_count_nulls_give_nulls_and_keep_their_place():
+    got = udfs.token_count(batch(["llama3-8b", None, "mistral-7b", "llama3-8b"], ["hello world", "x", None, ""]))
+    assert got.isna().tolist() == [False, True, True, False]
+    assert got[0] == prep.count_tokens("llama3-8b", ["hello world"])[0]
+    assert got[3] == 0
+
+
+def test_token_count_keeps_the_batch_index():
+    frame = batch(["llama3-8b", "mistral-7b"], ["a b c", "a b c"])
+    frame.index = [7, 3]
+    got = udfs.token_count(frame)
+    assert got.index.tolist() == [7, 3]
+    assert got.tolist() == [prep.count_tokens("llama3-8b", ["a b c"])[0], prep.count_tokens("mistral-7b", ["a b c"])[0]]
+
+
+def test_token_count_names_an_unknown_model():
+    with pytest.raises(ValueError, match=r"unknown base model 'llama3-8B'.*llama3-8b"):
+        udfs.token_count(batch(["llama3-8b", "llama3-8B"], ["a", "b"]))
+
+
+def test_token_count_of_an_empty_batch():
+    assert udfs.token_count(batch([], [])).tolist() == []
