@@ -123,6 +123,10 @@ FUNCTIONS = (
         (("base_model", "VARCHAR"), ("text", "VARCHAR")), "NUMBER",
         "Exact tokens of TEXT for BASE_MODEL's tokenizer (raw text, no BOS/EOS), offline: equal to prep.count_tokens.",
     ),
+    Function(
+        "PREP_PII", "procs.udfs.pii", (("text", "VARCHAR"),), "ARRAY",
+        "The PII prep lint finds in TEXT by default: [{entity, start, end, score, masked}], masked, never values.",
+    ),
 )
 
 

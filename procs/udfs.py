@@ -6,10 +6,14 @@ handler is marked by the ``_sf_vectorized_input`` attribute (Snowflake's documen
 ``_snowflake.vectorized`` decorator), so this module imports outside Snowflake too and the tests call the handlers
 exactly as Snowflake does: on a DataFrame.
 
-    SELECT PREP_DB.PREP.PREP_TOKEN_COUNT('llama3-8b', prompt) AS prompt_tokens FROM my_table;
+    SELECT PREP_DB.PREP.PREP_TOKEN_COUNT('llama3-8b', prompt) AS prompt_tokens,
+           PREP_DB.PREP.PREP_PII(prompt) AS prompt_pii
+    FROM my_table;
 
-Memory per batch is the batch's text plus the tokenizer (loaded once per process and kept): the batch is tokenised
-in one call of the family's batch API, and no copy of the text is kept after it returns.
+Memory per batch: the batch's text, plus what each handler loads once per process and keeps (a tokenizer; for
+PII, presidio's analyzer with the blank spaCy pipeline). A batch is tokenised in one call of the family's batch
+API; for PII, polars prefilters the whole batch and presidio sees only the candidate texts. Nothing of a batch is
+kept after its results are returned.
 """
 
 from __future__ import annotations
@@ -17,9 +21,16 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pandas as pd
+import polars as pl
 
 from prep.catalog import load_catalog
 from prep.errors import did_you_mean
+from prep.measures.pii import (
+    DEFAULT_ENTITIES,
+    DEFAULT_THRESHOLDS,
+    PHONE_REGIONS,
+    Detector,
+)
 from prep.tokenizers import count_tokens_family
 
 
@@ -51,3 +62,27 @@ def token_count(batch: pd.DataFrame) -> pd.Series:
         rows = known & (models == model)
         out[rows] = count_tokens_family(catalog[model].tokenizer, texts[rows].tolist())
     return out
+
+
+# prep lint's PII defaults: the entity types it reports, their minimum scores and the phone regions, offline.
+DEFAULT_DETECTOR = Detector(entities=DEFAULT_ENTITIES, thresholds=DEFAULT_THRESHOLDS, phone_regions=PHONE_REGIONS)
+
+
+@_vectorized
+def pii(batch: pd.DataFrame) -> pd.Series:
+    """``PREP_PII(text)``: the PII detections PI001 reports in ``text`` with its default options, as an ARRAY of
+    ``{entity, start, end, score, masked}`` (character offsets; the masked form, never the value), in text order;
+    an empty array for a text without any, NULL for NULL. Only the first ``prep.limits.SCAN_CHARS`` characters are
+    scanned, as in ``prep lint``. One process: no worker pool inside a UDF."""
+    texts = batch[0]
+    present = texts.notna().to_numpy()
+    values = pl.Series("text", texts[present].tolist(), dtype=pl.String)
+    found = DEFAULT_DETECTOR.detect(values, processes=1) if len(values) else {}
+    positions = present.nonzero()[0]
+    results: list = [None] * len(texts)
+    for k, position in enumerate(positions):
+        results[position] = [
+            {"entity": d.entity, "start": d.start, "end": d.end, "score": d.score, "masked": d.masked}
+            for d in found.get(k, ())
+        ]
+    return pd.Series(results, index=batch.index, dtype=object)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 
@@ -105,3 +104,50 @@ def test_token_count_names_an_unknown_model():
 
 def test_token_count_of_an_empty_batch():
     assert udfs.token_count(batch([], [])).tolist() == []
+
+
+# --- PREP_PII -------------------------------------------------------------------------------------------------------
+
+def lint_spans(texts: list[str]) -> list[list[dict]]:
+    """PI001's spans per text from prep lint (texts as prompts, default options)."""
+    import polars as pl
+
+    frame = pl.DataFrame({"prompt": texts, "completion": ["x"] * len(texts)})
+    result = prep.lint(frame, settings=prep.Settings(select=("PI001",)), models=["llama3-8b"])
+    spans: list[list[dict]] = [[] for _ in texts]
+    for finding in result.findings:
+        if finding.code == "PI001" and finding.field == "prompt":
+            spans[finding.row] = finding.data["spans"]  # row: the 0-based record index
+    return spans
+
+
+def pii_texts() -> list[str]:
+    path = SHARED_DATA / "pii_small" / "generated_small.json"
+    if not path.exists():
+        pytest.skip("needs ../shared/data/pii_small")
+    texts: list[str] = []
+    _strings(json.loads(path.read_text(encoding="utf-8")), texts)
+    # real text with and without PII, a placeholder, and text over the scanned length
+    texts += real_texts(per_file=40)[:400]
+    texts += ["mail [EMAIL] or <PHONE>", "x " * 40_000 + "bob@example.com"]
+    return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+def test_pii_equals_the_lint_findings_on_real_rows_with_and_without_pii():
+    texts = pii_texts()
+    expected = lint_spans(texts)
+    assert sum(1 for s in expected if s) >= 50  # the comparison covers many detections
+    got = udfs.pii(batch_of(texts))
+    assert got.tolist() == expected
+
+
+def test_pii_nulls_give_nulls_and_values_are_masked():
+    got = udfs.pii(batch_of([None, "write to alice.smith@example.com", ""]))
+    assert got[0] is None and got[2] == []
+    (detection,) = got[1]
+    assert detection["entity"] == "EMAIL_ADDRESS" and "alice.smith" not in str(got.tolist())
+    assert udfs.pii._sf_vectorized_input is pd.DataFrame
+
+
+def batch_of(texts: list) -> pd.DataFrame:
+    return pd.DataFrame({0: pd.Series(texts, dtype=object)})
