@@ -127,6 +127,10 @@ FUNCTIONS = (
         "PREP_PII", "procs.udfs.pii", (("text", "VARCHAR"),), "ARRAY",
         "The PII prep lint finds in TEXT by default: [{entity, start, end, score, masked}], masked, never values.",
     ),
+    Function(
+        "PREP_TEXT_FLAGS", "procs.udfs.text_flags", (("text", "VARCHAR"),), "OBJECT",
+        "Encoding damage and template tokens in TEXT, as prep lint's text rules count them.",
+    ),
 )
 
 

@@ -7,7 +7,8 @@ handler is marked by the ``_sf_vectorized_input`` attribute (Snowflake's documen
 exactly as Snowflake does: on a DataFrame.
 
     SELECT PREP_DB.PREP.PREP_TOKEN_COUNT('llama3-8b', prompt) AS prompt_tokens,
-           PREP_DB.PREP.PREP_PII(prompt) AS prompt_pii
+           PREP_DB.PREP.PREP_PII(prompt) AS prompt_pii,
+           PREP_DB.PREP.PREP_TEXT_FLAGS(prompt) AS prompt_flags
     FROM my_table;
 
 Memory per batch: the batch's text, plus what each handler loads once per process and keeps (a tokenizer; for
@@ -25,12 +26,14 @@ import polars as pl
 
 from prep.catalog import load_catalog
 from prep.errors import did_you_mean
+from prep.measures.flags import encoding_flags, template_tokens, token_counts
 from prep.measures.pii import (
     DEFAULT_ENTITIES,
     DEFAULT_THRESHOLDS,
     PHONE_REGIONS,
     Detector,
 )
+from prep.quoting import quote
 from prep.tokenizers import count_tokens_family
 
 
@@ -85,4 +88,28 @@ def pii(batch: pd.DataFrame) -> pd.Series:
             {"entity": d.entity, "start": d.start, "end": d.end, "score": d.score, "masked": d.masked}
             for d in found.get(k, ())
         ]
+    return pd.Series(results, index=batch.index, dtype=object)
+
+
+@_vectorized
+def text_flags(batch: pd.DataFrame) -> pd.Series:
+    """``PREP_TEXT_FLAGS(text)``: what prep lint's text rules see in ``text``, as an OBJECT
+    ``{replacement_characters, control_characters, mojibake, template_tokens}``: the counts of U+FFFD and of control
+    characters, the first likely mojibake sequence (quoted as in the findings; NULL when there is none), and
+    ``{token: occurrences}`` of chat-template tokens. NULL for NULL."""
+    texts = batch[0]
+    present = texts.notna().to_numpy()
+    positions = present.nonzero()[0]
+    rows = pl.DataFrame({"row": pl.Series(positions, dtype=pl.Int64),
+                         "text": pl.Series(texts[present].tolist(), dtype=pl.String)})
+    results: list = [None] * len(texts)
+    for position in positions:
+        results[position] = {"replacement_characters": 0, "control_characters": 0, "mojibake": None,
+                             "template_tokens": {}}
+    for row, replacement, control, mojibake in encoding_flags(rows).select(
+            "row", "replacement", "control", "mojibake").iter_rows():
+        results[row].update(replacement_characters=replacement, control_characters=control,
+                            mojibake=None if mojibake is None else quote(mojibake))
+    for row, tokens in template_tokens(rows).iter_rows():
+        results[row]["template_tokens"] = token_counts(tokens)
     return pd.Series(results, index=batch.index, dtype=object)

@@ -1,16 +1,7 @@
-import polars as pl
-
 from prep.dataset import TEXT_FIELDS
 from prep.engine.rule import Rule
 from prep.finding import Severity
-
-# Special and chat-template tokens of the Llama 3 and Mistral families, plus ChatML, whose literal text in
-# training data means a template was applied (or half-applied) before the data reached Cortex.
-TEMPLATE_TOKEN = (
-    r"<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|python_tag|step_id|image"
-    r"|finetune_right_pad_id|reserved_special_token_\d+|im_start|im_end|endoftext)\|>"
-    r"|\[/?INST\]|<</?SYS>>|</?s>|<unk>"
-)
+from prep.measures.flags import template_tokens, token_counts
 
 
 class TemplateToken(Rule):
@@ -42,13 +33,8 @@ class TemplateToken(Rule):
 
     def check_source(self, ctx, source):
         for field_name in TEXT_FIELDS:
-            rows = (
-                source.text_rows(field_name)
-                .filter(pl.col("text").str.contains(TEMPLATE_TOKEN))
-                .select("row", pl.col("text").str.extract_all(TEMPLATE_TOKEN).alias("tokens"))
-            )
-            for row, tokens in rows.iter_rows():
-                counts = {token: tokens.count(token) for token in dict.fromkeys(tokens)}
+            for row, tokens in template_tokens(source.text_rows(field_name)).iter_rows():
+                counts = token_counts(tokens)
                 listed = ", ".join(f"{token} ({n})" for token, n in counts.items())
                 yield self.finding(
                     source.name,

@@ -130,3 +130,18 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.udfs.pii';
+
+-- Encoding damage and template tokens in TEXT, as prep lint's text rules count them.
+-- A vectorized UDF (procs/udfs.py): Snowflake hands its handler batches of rows as pandas DataFrames.
+CREATE OR REPLACE FUNCTION PREP_DB.PREP.PREP_TEXT_FLAGS(TEXT VARCHAR)
+COPY GRANTS
+RETURNS OBJECT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'procs.udfs.text_flags';

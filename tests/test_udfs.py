@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -12,6 +13,7 @@ pd = pytest.importorskip("pandas")
 
 import prep  # noqa: E402
 from prep.catalog import load_catalog  # noqa: E402
+from prep.measures.flags import MOJIBAKE  # noqa: E402
 from procs import udfs  # noqa: E402
 from tests.conftest import SHARED_DATA  # noqa: E402
 
@@ -151,3 +153,47 @@ def test_pii_nulls_give_nulls_and_values_are_masked():
 
 def batch_of(texts: list) -> pd.DataFrame:
     return pd.DataFrame({0: pd.Series(texts, dtype=object)})
+
+
+# --- PREP_TEXT_FLAGS ------------------------------------------------------------------------------------------------
+
+def lint_flags(texts: list[str]) -> list[dict]:
+    """The text rules' findings per text, as PREP_TEXT_FLAGS gives them (texts as prompts)."""
+    import polars as pl
+
+    frame = pl.DataFrame({"prompt": texts, "completion": ["x"] * len(texts)})
+    result = prep.lint(frame, settings=prep.Settings(select=("TX",)), models=["llama3-8b"])
+    flags = [{"replacement_characters": 0, "control_characters": 0, "mojibake": None, "template_tokens": {}}
+             for _ in texts]
+    for finding in result.findings:
+        if finding.field != "prompt":
+            continue
+        if "tokens" in finding.data:
+            flags[finding.row]["template_tokens"] = finding.data["tokens"]
+        else:
+            flags[finding.row].update(replacement_characters=finding.data["replacement_characters"],
+                                      control_characters=finding.data["control_characters"],
+                                      mojibake=finding.data["mojibake"])
+    return flags
+
+
+def test_text_flags_equal_the_lint_findings_on_real_and_damaged_rows():
+    clean = real_texts(per_file=60)[:600]
+    damaged = [
+        "I\u00e2\u20ac\u2122m being charged", "caf\u00c3\u00a9 au lait", "bad \ufffd\ufffd bytes", "bell\x07 and \x9b",
+        "<|start_header_id|>user<|end_header_id|>hi<|eot_id|>", "[INST] a [/INST] b </s> [INST] c [/INST]",
+        "\u00c2\u00a35 is fine in Latin-1 but not here", "Se\u00c3\u00b1or \ufffd <s>", "plain \u00e9t\u00e9 text",
+        "control\x00 and " + "\u00c3\u00a9" * 5,
+        "caf\u00e9\u2014good",  # the mojibake prefilter matches (é then an em dash); ftfy says it is fine
+    ]
+    texts = list(dict.fromkeys(clean + damaged))
+    expected = lint_flags(texts)
+    assert sum(1 for f in expected if f["mojibake"]) >= 3 and sum(1 for f in expected if f["template_tokens"]) >= 2
+    got = udfs.text_flags(batch_of(texts)).tolist()
+    assert got == expected
+    assert re.search(MOJIBAKE, "caf\u00e9\u2014good") and got[texts.index("caf\u00e9\u2014good")]["mojibake"] is None
+
+
+def test_text_flags_null_gives_null():
+    got = udfs.text_flags(batch_of([None, "ok"]))
+    assert got[0] is None and got[1]["template_tokens"] == {} and udfs.text_flags._sf_vectorized_input is pd.DataFrame
