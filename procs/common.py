@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from prep.config import Settings, settings_from_table
 from procs.sql import ProcError, as_options, check_source, subquery
@@ -110,15 +111,25 @@ def describe_source(session, source: str, settings: Settings) -> SourceQuery:
 
 
 def read_frame(session, sql: str, params: list | None = None) -> pl.DataFrame:
-    """The result of ``sql`` as a polars frame (column names unquoted)."""
+    """The result of ``sql`` as a polars frame (column names unquoted), streamed: the warehouse's result comes in
+    Arrow batches, each taken into polars as it arrives (text columns without a copy), so the whole result never
+    exists twice or as Python objects."""
     result = session.sql(sql, params=params or [])
-    rows = result.collect()
     columns = [_unquote(c) for c in result.columns]
-    data = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+    parts = [_arrow_frame(batch, columns) for batch in result.to_arrow_batches()]
+    if not parts:
+        return pl.DataFrame({name: pl.Series(name, [], dtype=pl.String) for name in columns})
+    return pl.concat(parts, how="vertical_relaxed", rechunk=False)
+
+
+def _arrow_frame(batch: pa.Table, columns: list[str]) -> pl.DataFrame:
     try:
-        return pl.DataFrame(data, strict=False)
-    except (TypeError, ValueError, pl.exceptions.PolarsError):
-        return pl.DataFrame({k: [None if v is None else str(v) for v in vs] for k, vs in data.items()})
+        frame = pl.from_arrow(batch, rechunk=False)
+    except (TypeError, ValueError, pa.ArrowException, pl.exceptions.PolarsError):
+        # a type polars does not take from Arrow: its values as text, as a reader would give them
+        frame = pl.DataFrame({name: [None if v is None else str(v) for v in col.to_pylist()]
+                              for name, col in zip(columns, batch.columns)})
+    return frame.rename(dict(zip(frame.columns, columns)))
 
 
 def read_source(session, source: str, settings: Settings) -> tuple[pl.DataFrame, SourceQuery]:

@@ -45,6 +45,8 @@ PACKAGES = (
     "tldextract==5.4.0",
     # the vectorized UDFs' batches (procs/udfs.py); Snowpark's pandas extra asks for pandas < 3
     "pandas==2.3.3",
+    # results streamed in Arrow batches (procs/common.py:read_frame); the connector's pandas extra asks for >= 14
+    "pyarrow==26.0.1",
 )
 
 # What tools/build_artifacts.py writes into BUILD_DIR and every procedure imports from the stage: the code, and the

@@ -20,7 +20,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.lint.run'
@@ -35,7 +35,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.prepare.run'
@@ -50,7 +50,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.finetune.run'
@@ -65,7 +65,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.jobs.status'
@@ -80,7 +80,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.jobs.cancel'
@@ -95,7 +95,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.jobs.list'
@@ -111,7 +111,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.udfs.token_count';
@@ -126,7 +126,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.udfs.pii';
@@ -141,7 +141,7 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.udfs.text_flags';

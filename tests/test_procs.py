@@ -12,6 +12,7 @@ import json
 import logging
 import random
 
+import polars as pl
 import pytest
 
 pytest.importorskip("fakesnow")
@@ -22,6 +23,7 @@ import fakesnow  # noqa: E402, F401
 from tests.conftest import fakesnow_server  # noqa: E402
 from snowflake.snowpark import Session  # noqa: E402
 
+import prep  # noqa: E402
 from procs import cortex, finetune, jobs, lint, prepare  # noqa: E402
 from procs.sql import Name, ProcError, check_source  # noqa: E402
 from tests.cortex_double import CortexDouble  # noqa: E402
@@ -185,6 +187,42 @@ def test_lint_writes_findings_and_a_run(session):
     assert not any("ann.lee@example.com" in message for _, _, message in stored)
     run = session.sql("SELECT KIND, SOURCE, BASE_MODEL FROM PREP_RUNS").collect()
     assert [tuple(r) for r in run] == [("lint", "TICKETS", "llama3-8b")]
+
+
+def test_the_source_is_read_in_arrow_batches_never_collected_whole(session, monkeypatch):
+    """PREP_LINT reads the rows as Arrow batches taken into polars one by one: collect() (every row as a Python
+    object) is never called on the source, and the findings are those of prep lint on the same rows."""
+    from snowflake.snowpark import DataFrame
+
+    from procs.common import read_frame
+
+    n = seed_tickets(session)
+    frame = read_frame(session, "SELECT PROMPT, COMPLETION, TICKET_ID FROM TICKETS")
+    assert frame.columns == ["PROMPT", "COMPLETION", "TICKET_ID"] and frame.height == n
+    assert frame.schema["PROMPT"] == pl.String and frame.schema["TICKET_ID"].is_integer()
+    batches: list[int] = []
+    real = DataFrame.to_arrow_batches
+
+    def counted(self, *args, **kwargs):
+        for batch in real(self, *args, **kwargs):
+            batches.append(batch.num_rows)
+            yield batch
+
+    def refuse(self, *args, **kwargs):
+        if "ORDER BY SHA2" in self.queries["queries"][-1].upper():  # the source's rows (SourceQuery.ordered)
+            raise AssertionError("collect() on the source's rows")
+        return real_collect(self, *args, **kwargs)
+
+    real_collect = DataFrame.collect
+    monkeypatch.setattr(DataFrame, "to_arrow_batches", counted)
+    monkeypatch.setattr(DataFrame, "collect", refuse)
+    summary = lint.run(session, "TICKETS", "llama3-8b", {"select": ["TK", "DU", "PI"]})
+    assert sum(batches) >= n
+    monkeypatch.undo()
+    rows = session.sql("SELECT PROMPT, COMPLETION FROM TICKETS").collect()
+    local = prep.lint(pl.DataFrame({"prompt": [r[0] for r in rows], "completion": [r[1] for r in rows]}),
+                      settings=prep.Settings(select=("TK", "DU", "PI")), models=["llama3-8b"])
+    assert summary["summary"]["by_code"] == local.summary()["by_code"]
 
 
 def test_inside_snowflake_pii_detection_never_creates_a_process(monkeypatch):
