@@ -43,9 +43,10 @@ GRANT CREATE TABLE, CREATE VIEW ON SCHEMA PREP_DB.PREP TO ROLE DATA_ENGINEER;  -
 GRANT CREATE MODEL ON SCHEMA PREP_DB.PREP TO ROLE DATA_ENGINEER;               -- the fine-tuned models
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA PREP_DB.PREP TO ROLE DATA_ENGINEER;
 GRANT SELECT, INSERT, UPDATE ON FUTURE TABLES IN SCHEMA PREP_DB.PREP TO ROLE DATA_ENGINEER;
--- Procedures do not exist yet: a future grant covers them when the deploy creates them, and again whenever it
--- re-creates them (sql/procedures.sql also keeps grants with COPY GRANTS).
+-- Procedures and UDFs do not exist yet: a future grant covers them when the deploy creates them, and again
+-- whenever it re-creates them (sql/procedures.sql also keeps grants with COPY GRANTS).
 GRANT USAGE ON FUTURE PROCEDURES IN SCHEMA PREP_DB.PREP TO ROLE DATA_ENGINEER;
+GRANT USAGE ON FUTURE FUNCTIONS IN SCHEMA PREP_DB.PREP TO ROLE DATA_ENGINEER;
 -- The data to lint and prepare (your source).
 GRANT USAGE ON DATABASE SUPPORT_DB TO ROLE DATA_ENGINEER;
 GRANT USAGE ON SCHEMA SUPPORT_DB.PUBLIC TO ROLE DATA_ENGINEER;

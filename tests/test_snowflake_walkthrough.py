@@ -30,7 +30,8 @@ from procs.definition import PROCEDURES  # noqa: E402
 from tests.cortex_double import CortexDouble  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-NOT_ON_FAKESNOW = re.compile(r"^(USE (ROLE|WAREHOUSE)|GRANT|CREATE (OR REPLACE )?PROCEDURE|PUT)\b", re.IGNORECASE)
+NOT_ON_FAKESNOW = re.compile(r"^(USE (ROLE|WAREHOUSE)|GRANT|CREATE (OR REPLACE )?(PROCEDURE|FUNCTION)|PUT)\b",
+                             re.IGNORECASE)  # fakesnow runs no Python procedure or UDF
 
 
 def _statements(path: Path) -> list[str]:
@@ -131,7 +132,8 @@ def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
     assert [c[0] for c in double.calls] == ["CREATE", "DESCRIBE", "SHOW"]
     assert last["jobs"][0]["job_id"] == "ft_0001"
     kinds = {re.match(NOT_ON_FAKESNOW, s).group(1).upper() for s in skipped}
-    assert kinds <= {"USE ROLE", "USE WAREHOUSE", "GRANT", "CREATE OR REPLACE PROCEDURE", "CREATE PROCEDURE"}, kinds
+    assert kinds <= {"USE ROLE", "USE WAREHOUSE", "GRANT", "CREATE OR REPLACE PROCEDURE", "CREATE PROCEDURE",
+                     "CREATE OR REPLACE FUNCTION", "CREATE FUNCTION"}, kinds
 
 
 def test_setup_grants_work_in_the_documented_order():
