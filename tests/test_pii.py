@@ -130,6 +130,23 @@ def test_detect_many_runs_in_the_background_and_equals_detect():
     assert pending._pool is None  # workers stopped once the results are in
 
 
+def test_detection_in_this_process_goes_a_batch_at_a_time(monkeypatch):
+    """Without workers (a stored procedure), the candidates become Python strings and phone scans a batch at a time,
+    never all at once; the detections are those of presidio on each text."""
+    from prep.measures.pii import pool
+
+    texts = pl.Series(EDGE_CASES + [None, ""] + EDGE_CASES[:7])
+    sizes = []
+    real = pool._analyze_jobs
+    monkeypatch.setattr(pool, "BATCH_TEXTS", 4)
+    monkeypatch.setattr(pool, "_analyze_jobs", lambda detector, jobs: sizes.append(len(jobs)) or real(detector, jobs))
+    found = DEFAULT.detect_many([texts, texts.reverse()], processes=1).result()
+    assert sizes and max(sizes) <= 4 and sum(sizes) >= len(EDGE_CASES)
+    expected = [{i: d for i, t in enumerate(column.to_list()) if (d := DEFAULT.analyze(t))}
+                for column in (texts, texts.reverse())]
+    assert found == expected
+
+
 def test_a_failing_run_stops_the_pii_workers(monkeypatch):
     """PI001 starts its workers before any rule runs; if a later rule raises, the run must not leave them behind."""
     import multiprocessing

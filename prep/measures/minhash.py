@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import polars as pl
 
-from prep.limits import SCAN_CHARS
+from prep.limits import SCAN_CHARS, by_slices
 from prep.tokenizers import thread_count
 
 COMPARE = ("prompt+completion", "prompt", "completion")
@@ -49,7 +49,7 @@ BOILERPLATE_SAMPLE_ROWS = 20_000
 # Buckets up to this size contribute all their pairs; larger ones a linear number (first row and predecessor).
 BUCKET_ALL_PAIRS = 64
 # Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
-BATCH_ROWS = 50_000
+BATCH_ROWS = 16_384
 BLOCK_SHINGLES = 4096
 # Below this many entries numpy's sorts beat polars' (whose per-call cost is then most of the time).
 SMALL_SORT = 100_000
@@ -161,8 +161,8 @@ def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
         joined = pl.concat_str([prompt, pl.lit(FIELD_SEPARATOR), completion], separator=" ").str.strip_chars(" ")
         # A row with no words on either side compares as empty, not as a lone separator shared with others.
         expr = pl.when((prompt == "") & (completion == "")).then(pl.lit("")).otherwise(joined)
-    # The streaming engine spreads these string operations over both cores.
-    return frame.lazy().select(expr.alias("text")).collect(engine="streaming")["text"]
+    # The streaming engine spreads these string operations over both cores; a slice at a time bounds their temporaries.
+    return by_slices(frame, lambda part: part.lazy().select(expr.alias("text")).collect(engine="streaming")["text"])
 
 
 def word_hashes(words: pl.Series) -> np.ndarray:
@@ -296,9 +296,14 @@ def signatures(owner: np.ndarray, h64: np.ndarray, n_rows: int, config: NearDupC
 def band_keys(signature: np.ndarray, band: int, rows: int) -> np.ndarray:
     """A 64-bit key of one band of each signature; equal bands give equal keys (and unequal bands almost
     never do: a collision only adds a candidate, which verification then rejects)."""
-    part = signature[:, band * rows : (band + 1) * rows].astype(_U64)
-    key = np.full(signature.shape[0], band, dtype=_U64)
-    for col in range(rows):
+    return _band_key(signature[:, band * rows : (band + 1) * rows], band)
+
+
+def _band_key(part: np.ndarray, band: int) -> np.ndarray:
+    """:func:`band_keys` of one band's columns ``part`` (rows x band rows)."""
+    part = part.astype(_U64)
+    key = np.full(part.shape[0], band, dtype=_U64)
+    for col in range(part.shape[1]):
         key = _fmix64(key * _U64(_COMBINE) + part[:, col])
     return key
 
@@ -411,7 +416,9 @@ def signatures_of(
     )
     reps = np.flatnonzero(first == np.arange(len(first)))
     if boilerplate is None:
-        boilerplate = frequent_shingles(text.gather(reps), config)
+        # the sample frequent_shingles would take of text[reps], gathered alone (not all of text[reps] first)
+        at = boilerplate_sample_rows(len(reps), config)
+        boilerplate = sample_boilerplate(None if at is None else text.gather(reps[at]), config)
     signature = np.full((len(first), config.num_perm), _MASK32, dtype=_U32)
     has = np.zeros(len(first), dtype=bool)
     for lo, batch_signature, batch_has in sign(text, reps, config, boilerplate):
@@ -530,10 +537,15 @@ def candidate_pairs(
     bands, rows = config.bands, config.band_rows
     needed = agreeing_values(config)
     whole = len(entries) == len(signature) and np.array_equal(entries, np.arange(len(signature)))
-    sub = signature if whole else signature[entries]
+    # the entries' signatures are gathered a band or a block of pairs at a time, never copied whole
+    at = None if whole else entries
     found = []
     for band in range(bands):
-        key = band_keys(sub, band, rows) if keys is None else np.ascontiguousarray(keys[:, band])
+        if keys is not None:
+            key = np.ascontiguousarray(keys[:, band])
+        else:
+            columns = slice(band * rows, (band + 1) * rows)
+            key = _band_key(signature[:, columns] if at is None else signature[at, columns], band)
         order = _stable_order(key) if groups is None else _shared_runs(key, groups)
         x, y = _pairs_in_runs(order, key[order])
         if groups is not None:
@@ -541,7 +553,8 @@ def candidate_pairs(
             x, y = x[across], y[across]
         for lo in range(0, len(x), 1 << 15):
             xs, ys = x[lo : lo + (1 << 15)], y[lo : lo + (1 << 15)]
-            keep = np.count_nonzero(sub[xs] == sub[ys], axis=1) >= needed
+            left, right = (xs, ys) if at is None else (at[xs], at[ys])
+            keep = np.count_nonzero(signature[left] == signature[right], axis=1) >= needed
             if keep.any():
                 found.append(xs[keep] * len(entries) + ys[keep])  # one int64 per pair, for a fast unique
     if not found:

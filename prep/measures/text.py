@@ -6,6 +6,7 @@ import polars as pl
 
 from prep.dataset import Source
 from prep.engine.context import Context, source_key
+from prep.limits import by_slices
 
 _SEEDS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)  # the two 64-bit hashes of a text key
 
@@ -31,11 +32,9 @@ def text_key(expr: pl.Expr) -> pl.Expr:
 def exact_key_frame(pairs: pl.DataFrame) -> pl.DataFrame:
     """``row``, ``p`` and ``c`` (the text keys of prompt and completion) of ``pairs`` (``row``, ``prompt``,
     ``completion``, both text)."""
-    return (
-        pairs.lazy()
-        .select("row", text_key(pl.col("prompt")).alias("p"), text_key(pl.col("completion")).alias("c"))
-        .collect(engine="streaming")
-    )
+    return by_slices(pairs, lambda part: part.lazy().select(
+        "row", text_key(pl.col("prompt")).alias("p"), text_key(pl.col("completion")).alias("c")
+    ).collect(engine="streaming"))
 
 
 def exact_keys(ctx: Context, source: Source) -> pl.DataFrame:

@@ -11,7 +11,7 @@ import polars as pl
 from prep.limits import SCAN_CHARS
 from prep.measures.pii.analyzer import LANGUAGE, _blank_artifacts, analyzer
 from prep.measures.pii.masking import DEFAULT_ENTITIES, Detection, is_placeholder, mask
-from prep.measures.pii.pool import PARALLEL_MIN_TEXTS, PendingDetections
+from prep.measures.pii.pool import PARALLEL_MIN_TEXTS, Jobs, PendingDetections
 from prep.measures.pii.prefilter import (
     _PHONE_WITHOUT_DE,
     _SSN_ABOVE_04,
@@ -135,15 +135,22 @@ class Detector:
         work is handed to worker processes (forked now, while the caller is idle) and goes on in the background
         while the caller does other work; :meth:`PendingDetections.result` waits for it. Otherwise it is done in
         this process when the result is asked for."""
-        parts = []
+        parts, values, entities = [], [], []
+        names = np.array(self.entities, dtype=object)
+        interned: dict[bytes, tuple[str, ...]] = {}  # one tuple per combination of types, not one per text
         for texts in columns:
             texts = texts.str.slice(0, SCAN_CHARS)  # the first SCAN_CHARS characters of a text (prep.limits)
             matrix = self.candidates(texts)
             index = matrix.any(axis=1).nonzero()[0]
-            values = texts.gather(index).to_list() if len(index) else []
-            names = np.array(self.entities, dtype=object)
-            parts.append((index, [(value, tuple(names[matrix[i]])) for i, value in zip(index, values)]))
-        jobs = [job for _, part in parts for job in part]
+            parts.append(index)
+            values.append(texts.gather(index) if len(index) else texts.clear())
+            for row in matrix[index]:
+                key = row.tobytes()
+                if key not in interned:
+                    interned[key] = tuple(names[row])
+                entities.append(interned[key])
+        # the candidate texts stay in polars; they become Python strings a batch at a time
+        jobs = Jobs(pl.concat(values, rechunk=False) if values else pl.Series([], dtype=pl.String), entities)
         # one process inside Snowflake (no process creation there), whatever the caller asks
         workers = 1 if in_snowflake() else (processes or worker_processes())
         pending = PendingDetections(self, parts, jobs)

@@ -10,6 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from prep.measures.pii import phones
 from prep.measures.pii.analyzer import analyzer
@@ -19,15 +20,35 @@ from prep.measures.pii.masking import Detection
 PARALLEL_MIN_TEXTS = 300
 
 
+# In this process, detection goes through the candidates this many at a time: only a batch of texts (and its phone
+# scans) exists as Python objects at once, so memory stays flat however large the column.
+BATCH_TEXTS = 2_000
+
+
+class Jobs:
+    """The candidate texts (a polars column, all columns' candidates in turn) and the entity types each may hold."""
+
+    def __init__(self, texts: pl.Series, entities: list[tuple[str, ...]]) -> None:
+        self.texts, self.entities = texts, entities
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def batch(self, start: int, stop: int) -> list[tuple[str, tuple[str, ...]]]:
+        """Jobs ``start`` to ``stop`` as (text, entity types) pairs."""
+        return list(zip(self.texts.slice(start, stop - start).to_list(), self.entities[start:stop]))
+
+    def bounds(self, size: int) -> list[tuple[int, int]]:
+        return [(i, min(i + size, len(self))) for i in range(0, len(self), size)]
+
+
 class PendingDetections:
     """Detections of :meth:`Detector.detect_many`, computed in worker processes or on demand."""
 
-    def __init__(self, detector, parts: list[tuple[np.ndarray, list[tuple[str, tuple[str, ...]]]]],
-                 jobs: list[tuple[str, tuple[str, ...]]]) -> None:
-        self.detector, self.parts, self.jobs = detector, parts, jobs
+    def __init__(self, detector, parts: list[np.ndarray], jobs: Jobs) -> None:
+        self.detector, self.parts, self.jobs = detector, parts, jobs  # parts: each column's candidate indices
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
-        self._batches: list[list[tuple[str, tuple[str, ...]]]] = []
 
     def start(self, workers: int) -> None:
         import multiprocessing
@@ -35,7 +56,6 @@ class PendingDetections:
         detector = self.detector
         analyzer(detector.spacy_model, detector.phone_regions, True)  # load before forking: the workers inherit it
         size = max(50, -(-len(self.jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
-        self._batches = [self.jobs[i : i + size] for i in range(0, len(self.jobs), size)]
         try:
             context: Any = multiprocessing.get_context("fork")
         except ValueError:  # no fork on this platform: one process, on demand
@@ -43,28 +63,42 @@ class PendingDetections:
         try:
             self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                                              initargs=(os.getpid(),))
-            self._futures = [self._pool.submit(_analyze_jobs, detector, batch) for batch in self._batches]
+            self._futures = [self._pool.submit(_analyze_jobs, detector, self.jobs.batch(a, b))
+                             for a, b in self.jobs.bounds(size)]
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): on demand
             self.close()
 
-    def result(self) -> list[dict[int, list[Detection]]]:
-        """Detections per text index of each column, for the texts that have any."""
-        results: list[list[Detection]] = []
+    def _found(self) -> dict[int, list[Detection]]:
+        """Detections by job number, for the jobs that have any."""
+        found: dict[int, list[Detection]] = {}
         if self._futures:
             try:
+                done = 0
                 for future in self._futures:
-                    results.extend(future.result())
+                    for detections in future.result():
+                        if detections:
+                            found[done] = detections
+                        done += 1
+                if done == len(self.jobs):
+                    return found
             except (OSError, BrokenProcessPool):  # the workers died: do it here
-                results = []
+                pass
             finally:
                 self.close()
-        if len(results) != len(self.jobs):
-            results = _analyze_jobs(self.detector, self.jobs)
+            found = {}
+        for start, stop in self.jobs.bounds(BATCH_TEXTS):
+            for k, detections in enumerate(_analyze_jobs(self.detector, self.jobs.batch(start, stop)), start):
+                if detections:
+                    found[k] = detections
+        return found
+
+    def result(self) -> list[dict[int, list[Detection]]]:
+        """Detections per text index of each column, for the texts that have any."""
+        found = self._found()
         out, cursor = [], 0
-        for index, part in self.parts:
-            found = results[cursor : cursor + len(part)]
-            cursor += len(part)
-            out.append({int(i): f for i, f in zip(index, found) if f})
+        for index in self.parts:
+            out.append({int(i): found[k] for k, i in enumerate(index, cursor) if k in found})
+            cursor += len(index)
         return out
 
     def close(self, abort: bool = False) -> None:
