@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import prep
+from prep.config import Settings
 from prep.measures import pii
 from prep.measures.pii import phones
-from prep.config import Settings
 from prep.reporters import REPORTERS
 from rules.pi001_pii_detected import PiiDetected
 from tests.conftest import SAMPLE, shared, write_jsonl
@@ -153,8 +153,8 @@ def test_a_failing_run_stops_the_pii_workers(monkeypatch):
 
     monkeypatch.setenv("PREP_PROCESSES", "2")  # two workers, whatever the machine
 
-    from prep.engine.run import Plan, run
     from prep.engine.rule import Rule
+    from prep.engine.run import Plan, run
 
     detecting = PiiDetected()
 
