@@ -6,7 +6,7 @@
 For each size: ``bench/generate.py``'s file of that size (generated into /tmp/prep-bench if missing) becomes a
 table in a fakesnow server run by this process (``read_json_auto``, so seeding costs no Python rows); then each
 procedure's handler runs in a child process of its own, connected to that server over HTTP as Snowpark connects
-to Snowflake. The child reports its RSS after importing everything and connecting (the baseline), its peak RSS
+to Snowflake, with one process for PII detection as inside Snowflake. The child reports its RSS after importing everything and connecting (the baseline), its peak RSS
 (``VmHWM``) after the call, and the wall time. Growth is peak minus baseline, against the table's prompt and
 completion bytes. The last line extrapolates the growth linearly to 1 GB of text, against a standard warehouse
 node's 16 GB.
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import subprocess
 import sys
 import time
@@ -75,6 +77,8 @@ def main() -> int:
 
     from tests.conftest import fakesnow_server
 
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # not a line per query
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     rows = []
     with fakesnow_server() as kwargs:
         kwargs = {**kwargs, "network_timeout": 3600}
@@ -89,8 +93,10 @@ def main() -> int:
             text_mb = _text_mb(path)
             for procedure in args.procedures:
                 t0 = time.perf_counter()
+                # one process, as inside Snowflake (no PII workers, whose memory VmHWM would not count)
                 done = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO)), json.dumps(kwargs),
-                                       procedure], capture_output=True, text=True)
+                                       procedure], capture_output=True, text=True,
+                                      env={**os.environ, "PREP_PROCESSES": "1"})
                 if done.returncode != 0:
                     print(done.stderr[-3000:], file=sys.stderr)
                     return 1

@@ -189,6 +189,27 @@ def test_lint_writes_findings_and_a_run(session):
     assert [tuple(r) for r in run] == [("lint", "TICKETS", "llama3-8b")]
 
 
+def test_rows_are_written_as_a_few_json_statements_and_read_back_exactly(session, monkeypatch):
+    """insert_rows binds one JSON array per statement: text with quotes, backslashes, newlines, emoji and the
+    text 'null' comes back as written, None as NULL, numbers and booleans as themselves; 5,000 rows of 1 KB are a
+    few statements, not 25 INSERTs of 200 rows."""
+    from snowflake.snowpark import Session
+
+    from procs.sql import Name, insert_rows
+
+    session.sql("CREATE TABLE WRITTEN (I NUMBER, T VARCHAR, B BOOLEAN, X FLOAT)").collect()
+    odd = ['say "hi"', "back\\slash", "line\nbreak\ttab", "emoji \U0001F600 and é", "null", "", "'; DROP TABLE X; --"]
+    rows = [(i, odd[i % len(odd)] + "x" * 1000 if i % 3 else None, i % 2 == 0, i / 4) for i in range(5000)]
+    statements = []
+    real = Session.sql
+    monkeypatch.setattr(Session, "sql", lambda self, query, *a, **k: statements.append(query) or real(self, query, *a, **k))
+    ran = insert_rows(session, Name(("WRITTEN",)), ["I", "T", "B", "X"], rows, limit=2 << 20)
+    monkeypatch.undo()
+    assert ran == len(statements) and 2 <= ran <= 4
+    back = session.sql("SELECT I, T, B, X FROM WRITTEN ORDER BY I").collect()
+    assert [(int(r[0]), r[1], bool(r[2]), float(r[3])) for r in back] == rows
+
+
 def test_the_source_is_read_in_arrow_batches_never_collected_whole(session, monkeypatch):
     """PREP_LINT reads the rows as Arrow batches taken into polars one by one: collect() (every row as a Python
     object) is never called on the source, and the findings are those of prep lint on the same rows."""
