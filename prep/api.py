@@ -69,10 +69,12 @@ def lint(
     settings: Settings | None = None,
     models: Sequence[str] | None = None,
     progress: engine.Progress | None = None,
+    given: engine.Given | None = None,
 ) -> engine.LintResult:
     """Lint a training set (and optionally a validation set) against one or more base models.
 
-    ``models`` overrides ``settings.models``; ``"all"`` selects the whole catalog.
+    ``models`` overrides ``settings.models``; ``"all"`` selects the whole catalog. ``given`` hands the run
+    measures computed elsewhere (:func:`prep.engine.run.run`).
     """
     settings = settings or Settings()
     if models is not None:
@@ -84,4 +86,4 @@ def lint(
         if data is not None:
             report(f"reading {role} data")
             sources.append(load(data, settings, role=role))
-    return engine.run(sources, the_plan, progress)
+    return engine.run(sources, the_plan, progress, given)

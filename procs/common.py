@@ -16,8 +16,9 @@ from procs.sql import ProcError, as_options, check_source, subquery
 # margin, prompt-col, completion-col, rules, labels, severity, catalog), validated as in prep.toml. A key meant for
 # another procedure is refused with that procedure's name, never ignored.
 PROCEDURE_OPTIONS: dict[str, frozenset[str]] = {
-    "PREP_LINT": frozenset({"registry_schema"}),
-    "PREP_PREPARE": frozenset({"registry_schema", "validation_fraction", "seed", "pii", "duplicates", "errors"}),
+    "PREP_LINT": frozenset({"registry_schema", "functions"}),
+    "PREP_PREPARE": frozenset({"registry_schema", "functions", "validation_fraction", "seed", "pii", "duplicates",
+                               "errors"}),
     "PREP_FINETUNE": frozenset({"registry_schema", "max_epochs", "force"}),
     "PREP_JOB_STATUS": frozenset({"registry_schema"}),
     "PREP_JOB_CANCEL": frozenset({"registry_schema"}),
@@ -90,6 +91,12 @@ class SourceQuery:
         parts = [f"COALESCE(TO_VARCHAR(SRC.{quote_identifier(c)}), CHR(30))" for c in (self.prompt, self.completion)]
         return f"SHA2({parts[0]} || CHR(31) || {parts[1]}, 256)"
 
+    def indexed(self) -> str:
+        """SQL: ``ROW_INDEX`` (the row's position in :meth:`ordered`), ``PROMPT`` and ``COMPLETION`` of every row."""
+        return (f"SELECT ROW_NUMBER() OVER (ORDER BY {self.row_hash()}) - 1 AS ROW_INDEX, "
+                f"SRC.{quote_identifier(self.prompt)} AS PROMPT, SRC.{quote_identifier(self.completion)} AS COMPLETION "
+                f"FROM {subquery(self.query)}")
+
     def ordered(self) -> str:
         """SQL: every column of the source, rows in the order of their content hash, so that the same rows get
         the same indices whatever order the warehouse scans them in."""
@@ -130,12 +137,6 @@ def _arrow_frame(batch: pa.Table, columns: list[str]) -> pl.DataFrame:
         frame = pl.DataFrame({name: [None if v is None else str(v) for v in col.to_pylist()]
                               for name, col in zip(columns, batch.columns)})
     return frame.rename(dict(zip(frame.columns, columns)))
-
-
-def read_source(session, source: str, settings: Settings) -> tuple[pl.DataFrame, SourceQuery]:
-    """The rows of ``source`` (table, view or single SELECT), in content-hash order, as a frame."""
-    described = describe_source(session, source, settings)
-    return read_frame(session, described.ordered()), described
 
 
 def new_run_id() -> str:

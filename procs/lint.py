@@ -7,7 +7,8 @@ from snowflake.snowpark import (
 )
 
 import prep
-from procs.common import new_run_id, read_source, settings_for
+from procs.common import describe_source, new_run_id, read_frame, settings_for
+from procs.pushdown import Pushdown, pushdown
 from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, record_table
 
 
@@ -16,8 +17,11 @@ def run(session: Session, source: str, base_model: str, options: dict) -> dict:
     (created if missing); return the summary with its run id."""
     options = as_options(options)
     settings = settings_for(options, base_model, "PREP_LINT")
-    frame, _ = read_source(session, source, settings)
-    result = prep.lint(prep.load(frame, settings, name=source), settings=settings)
+    described = describe_source(session, source, settings)
+    pushed = (pushdown(session, options, settings, described.indexed(), described.text) if described.mapped
+              else Pushdown(None, {"pii": "procedure", "why": "no prompt or completion column"}))
+    frame = read_frame(session, described.ordered())
+    result = prep.lint(prep.load(frame, settings, name=source), settings=settings, given=pushed.given)
     run_id = new_run_id()
     findings_table = record_table(session, options, FINDINGS)
     runs_table = record_table(session, options, RUNS)
@@ -39,6 +43,7 @@ def run(session: Session, source: str, base_model: str, options: dict) -> dict:
         "summary": result.summary(),
         "fits": [fit.to_dict() for fit in result.fits],
         "exit_code": result.exit_code,
+        "pushdown": pushed.summary,
     }
     insert_rows(
         session,

@@ -28,6 +28,7 @@ from snowflake.snowpark import (
 
 import prep
 from prep.errors import ConfigError
+from prep.measures.pii.given import provide_detections
 from prep.prepare import PrepareOptions, prepare_data
 from prep.quoting import quote_values
 from procs.common import (
@@ -38,6 +39,7 @@ from procs.common import (
     read_frame,
     settings_for,
 )
+from procs.pushdown import Pushdown, pushdown
 from procs.sql import (
     RUNS,
     Name,
@@ -155,20 +157,46 @@ def _create_views(session, names: dict[str, Name], latest: dict[str, Name]) -> N
         session.sql(f"CREATE OR REPLACE VIEW {latest[split].sql} AS SELECT * FROM {names[split].sql}").collect()
 
 
-def _output_errors(prepared, settings) -> tuple[dict[str, int], Any]:
-    """The outputs linted again: PREP_FINETUNE refuses a run whose train or validation data still has errors."""
+def _output_errors(prepared, settings, pushed: Pushdown) -> tuple[dict[str, int], Any]:
+    """The outputs linted again: PREP_FINETUNE refuses a run whose train or validation data still has errors.
+    With PII detected in the warehouse, the outputs' detections are those of their snapshot rows, and only the
+    redacted texts (changed since) are detected again, here."""
 
     validation = prepared.validation.select("prompt", "completion")
     relint = prep.lint(
         prep.load(prepared.train.select("prompt", "completion"), settings, name="train"),
         validation=prep.load(validation, settings, role="validation", name="validation") if validation.height else None,
         settings=settings,
+        given=None if pushed.found is None else _output_detections(prepared, pushed.found),
     )
     errors: dict[str, int] = {}
     for f in relint.findings:
         if f.severity.value == "error":
             errors[f.code] = errors.get(f.code, 0) + 1
     return errors, relint
+
+
+def _output_detections(prepared, found: dict[str, dict[int, list]]):
+    """The given of the outputs' re-lint: each output row's detections, from its snapshot row's (pushed down), or
+    detected here for a redacted text."""
+    from procs.udfs import DEFAULT_DETECTOR
+
+    outputs = {"train": prepared.train, "validation": prepared.validation}
+
+    def give(ctx) -> None:
+        for source in ctx.sources:
+            frame = outputs[source.role].with_row_index("k")  # k: the row in the output
+            again = frame.filter(pl.col("redacted"))
+            for field in ("prompt", "completion"):
+                kept = frame.filter(~pl.col("redacted") & pl.col("row").is_in(list(found[field])))
+                by_row = {k: found[field][row] for k, row in kept.select("k", "row").iter_rows()}
+                if again.height:
+                    at = again["k"].to_list()
+                    for index, detections in DEFAULT_DETECTOR.detect(again[field], processes=1).items():
+                        by_row[at[index]] = detections
+                provide_detections(ctx, source, field, DEFAULT_DETECTOR, by_row)
+
+    return give
 
 
 def run(session: Session, source: str, dataset: str, base_model: str, options: dict) -> dict:
@@ -181,10 +209,13 @@ def run(session: Session, source: str, dataset: str, base_model: str, options: d
     names = run_views(dataset_name, run_id)
 
     _snapshot(session, described, names["rows"])
-    frame = read_frame(session, f"SELECT PROMPT, COMPLETION FROM {names['rows'].sql} ORDER BY ROW_INDEX")
+    rows_sql = f"SELECT ROW_INDEX, PROMPT, COMPLETION FROM {names['rows'].sql}"
+    pushed = pushdown(session, options, settings, rows_sql, described.text)
+    frame = read_frame(session, f"{rows_sql} ORDER BY ROW_INDEX").select("PROMPT", "COMPLETION")
     settings = settings.with_overrides(prompt_col="PROMPT", completion_col="COMPLETION")  # the snapshot's columns
-    prepared = prepare_data(prep.load(frame, settings, name=source), settings=settings, options=prepare_options)
-    output_errors, relint = _output_errors(prepared, settings)
+    prepared = prepare_data(prep.load(frame, settings, name=source), settings=settings, options=prepare_options,
+                            given=pushed.given)
+    output_errors, relint = _output_errors(prepared, settings, pushed)
     _write_decisions(session, names, prepared, described.text)
     latest = latest_views(dataset_name)
     _create_views(session, names, latest)
@@ -213,6 +244,7 @@ def run(session: Session, source: str, dataset: str, base_model: str, options: d
         "views": {split: list(names[split].parts) for split in SPLITS},
         "latest_views": {split: list(latest[split].parts) for split in SPLITS},
         "lint": prepared.manifest["lint"]["by_code"],
+        "pushdown": pushed.summary,
     }
     insert_rows(
         session,

@@ -12,6 +12,7 @@ from prep.measures.pii import (
     PHONE_REGIONS,
     Detector,
 )
+from prep.measures.pii.given import KnownDetections, given_detections
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
 
@@ -141,8 +142,12 @@ class PiiDetected(Rule):
         except ValueError as exc:
             raise ConfigError(f"{self.code} ({self.name}): {exc}") from None
         columns = [(source, field_name) for source in ctx.sources for field_name in TEXT_FIELDS]
-        ctx.progress("PII candidates")
-        pending = detector.detect_many([source.text_rows(field_name)["text"] for source, field_name in columns])
+        given = [given_detections(ctx, source, field_name, detector) for source, field_name in columns]
+        if all(found is not None for found in given):  # computed in the warehouse (PREP_PII)
+            pending = KnownDetections(given)
+        else:
+            ctx.progress("PII candidates")
+            pending = detector.detect_many([source.text_rows(field_name)["text"] for source, field_name in columns])
         ctx.on_close(lambda: pending.close(abort=True))
         self._started = (detector, columns, pending)  # the instance lives for exactly this run
 

@@ -14,7 +14,7 @@ from typing import Any
 _EXPORTS = {
     "Context": "context", "Progress": "context", "source_key": "context",
     "Rule": "rule", "Fit": "fit", "ModelFit": "fit", "model_fits": "fit",
-    "LintResult": "run", "Plan": "run", "build_rules": "run", "plan": "run",
+    "LintResult": "run", "Plan": "run", "Given": "run", "build_rules": "run", "plan": "run",
 }  # not ``run``: ``prep.engine.run`` is the module (``from prep.engine import run`` imports it)
 
 

@@ -3,7 +3,7 @@ one shared context, and the result (findings sorted, fit table, notes)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,8 @@ from prep.finding import Finding, Severity
 from prep.limits import SCAN_CHARS, long_rows
 from prep.suppress import apply_per_source_ignores, check_per_source_ignores
 from prep.tokenizers import LONG_TEXT_BYTES
+
+Given = Callable[[Context], None]
 
 
 @dataclass
@@ -129,13 +131,18 @@ def _input_notes(sources: Sequence[Source]) -> dict[str, dict[str, Any]]:
     return notes
 
 
-def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress | None = None) -> LintResult:
-    """Lint ``sources``. Raises :class:`~prep.errors.PrepError` for configuration errors."""
+def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress | None = None,
+        given: Given | None = None) -> LintResult:
+    """Lint ``sources``. Raises :class:`~prep.errors.PrepError` for configuration errors. ``given`` hands the run's
+    context measures computed elsewhere (a stored procedure's, by the warehouse) before any rule starts; each
+    measure module has its ``provide_...`` function for that."""
     the_plan = settings if isinstance(settings, Plan) else plan(settings)
     settings, models, rules = the_plan.settings, the_plan.models, the_plan.rules
     ctx = Context(sources, models, settings, progress)
     findings: list[Finding] = []
     try:
+        if given is not None:
+            given(ctx)
         for rule in rules:
             rule.start(ctx)
         for rule in rules:

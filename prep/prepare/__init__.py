@@ -299,8 +299,10 @@ def prepare_data(
     models: Sequence[str] | None = None,
     options: PrepareOptions | None = None,
     progress: engine.Progress | None = None,
+    given: engine.Given | None = None,
 ) -> Prepared:
-    """Lint, exclude, redact and split, in memory (what ``prepare`` writes; the stored procedure uses it too)."""
+    """Lint, exclude, redact and split, in memory (what ``prepare`` writes; the stored procedure uses it too, with
+    ``given``: measures the warehouse computed, :func:`prep.engine.run.run`)."""
     options = options or PrepareOptions()
     settings = settings or Settings()
     if models is not None:
@@ -308,7 +310,7 @@ def prepare_data(
     the_plan = engine.plan(settings)
     report = progress or (lambda message: None)
     sources = _load_sources(train, validation, settings, report)
-    result = engine.run(sources, the_plan, progress)
+    result = engine.run(sources, the_plan, progress, given)
     ctx = result.context
 
     frame = rows_frame(sources)
