@@ -6,8 +6,8 @@
 For each size: ``bench/generate.py``'s file of that size (generated into /tmp/prep-bench if missing) becomes a
 table in a fakesnow server run by this process (``read_json_auto``, so seeding costs no Python rows); then each
 procedure's handler runs in a child process of its own, connected to that server over HTTP as Snowpark connects
-to Snowflake, with one process for PII detection as inside Snowflake. The child reports its RSS after importing everything and connecting (the baseline), its peak RSS
-(``VmHWM``) after the call, and the wall time. Growth is peak minus baseline, against the table's prompt and
+to Snowflake, with one process for PII detection as inside Snowflake. The child reports its RSS after importing
+everything and connecting (the baseline), its peak RSS (``VmHWM``) after the call, and the wall time. Growth is peak minus baseline, against the table's prompt and
 completion bytes. The last line extrapolates the growth linearly to 1 GB of text, against a standard warehouse
 node's 16 GB.
 """
@@ -123,4 +123,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the fakesnow server leaves a thread behind that keeps a normal exit waiting
