@@ -58,7 +58,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--file", default="/tmp/prep-bench/bench200.jsonl")
     p.add_argument("--mb", type=float, default=20)
-    p.add_argument("--batch-rows", type=int, default=4096)
+    p.add_argument("--batch-rows", type=int, default=udfs.MAX_BATCH_ROWS)
     args = p.parse_args()
     texts = texts_of(Path(args.file), args.mb)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6

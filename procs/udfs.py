@@ -3,7 +3,7 @@
 Snowflake calls a vectorized UDF's handler with one batch of rows as a pandas DataFrame whose columns ``0, 1, ...``
 are the function's arguments, and takes back a pandas Series with one result per row, in the batch's order. The
 handler is marked by the ``_sf_vectorized_input`` attribute (Snowflake's documented alternative to the
-``_snowflake.vectorized`` decorator), so this module imports outside Snowflake too and the tests call the handlers
+``_snowflake.vectorized`` decorator) and capped at :data:`MAX_BATCH_ROWS` rows a batch, so this module imports outside Snowflake too and the tests call the handlers
 exactly as Snowflake does: on a DataFrame.
 
     SELECT PREP_DB.PREP.PREP_TOKEN_COUNT('llama3-8b', prompt) AS prompt_tokens,
@@ -37,8 +37,15 @@ from prep.quoting import quote
 from prep.tokenizers import count_tokens_family
 
 
+# The most rows Snowflake hands a handler at once (``_sf_max_batch_size``, the attribute Snowpark's own
+# ``max_batch_size`` writes; Snowflake may send fewer): what the tests and bench/udf_throughput.py measure, so a
+# batch's memory is its 4,096 texts plus at most 13 MB over them (README, Performance).
+MAX_BATCH_ROWS = 4096
+
+
 def _vectorized(handler):
     handler._sf_vectorized_input = pd.DataFrame
+    handler._sf_max_batch_size = MAX_BATCH_ROWS
     return handler
 
 

@@ -69,8 +69,10 @@ def check_against_engine(texts: list[str]) -> int:
     return len(rows)
 
 
-def test_the_handler_is_marked_vectorized_for_snowflake():
-    assert udfs.token_count._sf_vectorized_input is pd.DataFrame
+def test_the_handlers_are_marked_vectorized_for_snowflake_with_a_batch_cap():
+    for handler in (udfs.token_count, udfs.pii, udfs.text_flags):
+        assert handler._sf_vectorized_input is pd.DataFrame
+        assert handler._sf_max_batch_size == udfs.MAX_BATCH_ROWS == 4096
 
 
 def test_token_count_equals_prep_count_tokens_on_a_sample_of_every_real_dataset():
