@@ -478,3 +478,21 @@ def test_presidio_is_not_loaded_when_no_text_could_hold_pii(tmp_path):
             "print(sorted({f.code for f in r.findings}), 'presidio_analyzer' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(clean)], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "['LB002', 'SZ003'] False"
+
+
+def test_only_the_first_scan_chars_of_a_long_text_are_scanned_even_at_the_cut():
+    """A text over SCAN_CHARS is detected on its first SCAN_CHARS characters: a value cut in two at the limit is
+    found as presidio finds it in the cut text, and nothing after the limit is found; short texts beside it are
+    whole."""
+    from prep.limits import SCAN_CHARS
+
+    filler = "word " * (SCAN_CHARS // 5)
+    head = filler[: SCAN_CHARS - 30]
+    texts = [
+        head + " mail ann.lee@example.com and call 212-555-0199 later",  # the phone number crosses the cut
+        head + "x" * 40 + " ann.lee@example.com",  # only after the cut
+        "mail ann.lee@example.com",
+    ]
+    found = DEFAULT.detect(pl.Series(texts), processes=1)
+    expected = {i: d for i, t in enumerate(texts) if (d := DEFAULT.analyze(t[:SCAN_CHARS], windowed=True))}
+    assert found == expected and 0 in found and 1 not in found and 2 in found
