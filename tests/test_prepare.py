@@ -423,3 +423,35 @@ def test_excluded_lines_are_json_dumps_of_each_record_byte_for_byte():
     assert b'"cut": true' in want and b'"prompt": null' in want
     assert prepared.excluded_lines() == want
     assert Prepared(frame=frame.head(0), manifest=prepared.manifest, lint=None).excluded_lines() == b""
+
+
+def test_redactions_edit_only_their_rows_and_leave_the_input_frame_as_it_was():
+    """apply_redactions scatters the edited texts into the columns: the same frame as replacing them row by row,
+    the input unchanged (it shares its buffers with the sources), rows already redacted stay so."""
+    import random
+
+    from prep.measures.pii.masking import Detection
+    from prep.prepare.decide import apply_redactions
+
+    rng = random.Random(3)
+    texts = ["mail ann.lee@example.com now", "plain", None, "", "call me"]
+    frame = pl.DataFrame({
+        "source": [0] * 300 + [1] * 100, "row": list(range(300)) + list(range(100)),
+        "prompt": [rng.choice(texts) for _ in range(400)], "completion": [rng.choice(texts) for _ in range(400)],
+        "redacted": [i % 50 == 0 for i in range(400)],
+    })
+    before = frame.clone()
+    email = [Detection("EMAIL_ADDRESS", 5, 24, 1.0, "a***@e***.com")]
+    spans = {(s, r): {f: email for f in ("prompt", "completion") if v[f] == texts[0]}
+             for s, r, v in ((s, r, {"prompt": p, "completion": c})
+                             for s, r, p, c in frame.select("source", "row", "prompt", "completion").iter_rows())
+             if texts[0] in (v["prompt"], v["completion"]) and rng.random() < 0.7}
+    spans[(1, 500)] = {"prompt": email}  # a row the frame does not hold changes nothing
+    out = apply_redactions(frame, spans)
+    assert frame.equals(before)
+    expected = [
+        (s, r, *(("mail [EMAIL_ADDRESS] now" if f in spans.get((s, r), {}) else v) for f, v in (("prompt", p), ("completion", c))),
+         red or (s, r) in spans)
+        for s, r, p, c, red in before.iter_rows()
+    ]
+    assert out.select("source", "row", "prompt", "completion", "redacted").rows() == expected

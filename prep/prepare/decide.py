@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from prep.dataset import TEXT_FIELDS, Source
@@ -117,24 +118,22 @@ def with_reasons(frame: pl.DataFrame, decisions: Decisions) -> pl.DataFrame:
 
 def apply_redactions(frame: pl.DataFrame, spans: dict[tuple[int, int], dict[str, list]]) -> pl.DataFrame:
     """``frame`` with the spans of each listed row and field replaced by typed placeholders, and ``redacted``
-    set. A loop over the rows with spans only (a few in a hundred), each text edited in Python."""
+    set. A loop over the rows with spans only (a few in a hundred), each text edited in Python; the edited texts
+    are scattered into the columns, which keeps every other text where it is (no copy of the column)."""
     if not spans:
         return frame if "redacted" in frame.columns else frame.with_columns(redacted=pl.lit(False))
     keys = pl.DataFrame(list(spans), schema={"source": pl.Int64, "row": pl.Int64}, orient="row")
-    hit = frame.join(keys, on=["source", "row"], how="semi").select("source", "row", *TEXT_FIELDS)
-    edited = {name: [] for name in ("source", "row", *TEXT_FIELDS)}
-    for source, row, prompt, completion in hit.iter_rows():
+    at = frame.select("source", "row").with_row_index("at").join(keys, on=["source", "row"], how="semi")["at"]
+    edited: dict[str, list] = {name: [] for name in TEXT_FIELDS}
+    for source, row, prompt, completion in frame[at].select("source", "row", *TEXT_FIELDS).iter_rows():
         fields = spans[(source, row)]
-        edited["source"].append(source)
-        edited["row"].append(row)
         for name, text in (("prompt", prompt), ("completion", completion)):
             edited[name].append(redact(text, fields[name]) if text is not None and name in fields else text)
-    changes = pl.DataFrame(edited, schema={"source": pl.Int64, "row": pl.Int64, "prompt": pl.String,
-                                           "completion": pl.String}).with_columns(hit_=pl.lit(True))
-    out = frame.join(changes, on=["source", "row"], how="left", suffix="_new")
-    redacted = pl.col("hit_").fill_null(False)
-    base = pl.col("redacted") if "redacted" in frame.columns else pl.lit(False)
-    return out.with_columns(
-        *[pl.when(redacted).then(pl.col(f"{f}_new")).otherwise(pl.col(f)).alias(f) for f in TEXT_FIELDS],
-        (base | redacted).alias("redacted"),
-    ).drop("prompt_new", "completion_new", "hit_")
+    hit = np.zeros(frame.height, dtype=bool)
+    hit[at.to_numpy()] = True
+    base = frame["redacted"].to_numpy() if "redacted" in frame.columns else False
+    # scatter writes into its own series: a clone shares the frame's buffers until then, and only its views change
+    return frame.with_columns(
+        *[frame[f].clone().scatter(at, pl.Series(f, edited[f], dtype=pl.String)) for f in TEXT_FIELDS],
+        pl.Series("redacted", base | hit),
+    )
