@@ -219,11 +219,12 @@ def _json_arrays(rows: list[tuple], limit: int) -> list[str]:
     chunks, part, size = [], [], 0
     for row in rows:
         encoded = json.dumps(row, ensure_ascii=False)
-        if part and size + len(encoded) > limit:
+        length = len(encoded.encode()) + 1  # its UTF-8 bytes and a comma
+        if part and size + length > limit:
             chunks.append("[" + ",".join(part) + "]")
             part, size = [], 0
         part.append(encoded)
-        size += len(encoded.encode()) + 1
+        size += length
     if part:
         chunks.append("[" + ",".join(part) + "]")
     return chunks

@@ -36,7 +36,6 @@ from prep.measures.pii import (
 from prep.quoting import quote
 from prep.tokenizers import count_tokens_family
 
-
 # The most rows Snowflake hands a handler at once (``_sf_max_batch_size``, the attribute Snowpark's own
 # ``max_batch_size`` writes; Snowflake may send fewer): what the tests and bench/udf_throughput.py measure, so a
 # batch's memory is its 4,096 texts plus at most 13 MB over them (README, Performance).

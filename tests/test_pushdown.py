@@ -84,11 +84,14 @@ class Warehouse:
                 values.extend(udfs.pii(batch).tolist())
             results[column] = values
         keep = [i for i in range(rows.height) if results["PROMPT"][i] or results["COMPLETION"][i]]
-        as_json = [lambda v: None if v is None else json.dumps(v)] * 2  # ARRAY values reach Python as JSON text
+
+        def as_json(value):  # ARRAY values reach Python as JSON text
+            return None if value is None else json.dumps(value)
+
         return _Result(pa.table({
             "ROW_INDEX": [rows["ROW_INDEX"][i] for i in keep],
-            "P": [as_json[0](results["PROMPT"][i]) for i in keep],
-            "C": [as_json[1](results["COMPLETION"][i]) for i in keep],
+            "P": [as_json(results["PROMPT"][i]) for i in keep],
+            "C": [as_json(results["COMPLETION"][i]) for i in keep],
         }))
 
 
