@@ -8,7 +8,7 @@ from snowflake.snowpark import (
 
 import prep
 from procs.common import describe_source, new_run_id, read_frame, settings_for
-from procs.pushdown import Pushdown, pushdown
+from procs.pushdown import not_pushed, pushdown
 from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, record_table
 
 
@@ -19,7 +19,7 @@ def run(session: Session, source: str, base_model: str, options: dict) -> dict:
     settings = settings_for(options, base_model, "PREP_LINT")
     described = describe_source(session, source, settings)
     pushed = (pushdown(session, options, settings, described.indexed(), described.text) if described.mapped
-              else Pushdown(None, {"pii": "procedure", "why": "no prompt or completion column"}))
+              else not_pushed("no prompt or completion column"))
     frame = read_frame(session, described.ordered())
     result = prep.lint(prep.load(frame, settings, name=source), settings=settings, given=pushed.given)
     run_id = new_run_id()

@@ -28,7 +28,6 @@ from snowflake.snowpark import (
 
 import prep
 from prep.errors import ConfigError
-from prep.measures.pii.given import provide_detections
 from prep.prepare import PrepareOptions, prepare_data
 from prep.quoting import quote_values
 from procs.common import (
@@ -39,7 +38,7 @@ from procs.common import (
     read_frame,
     settings_for,
 )
-from procs.pushdown import Pushdown, pushdown
+from procs.pushdown import Pushdown, give_measures, pushdown
 from procs.sql import (
     RUNS,
     Name,
@@ -162,41 +161,19 @@ def _output_errors(prepared, settings, pushed: Pushdown) -> tuple[dict[str, int]
     With PII detected in the warehouse, the outputs' detections are those of their snapshot rows, and only the
     redacted texts (changed since) are detected again, here."""
 
+    outputs = {"train": prepared.train, "validation": prepared.validation}
     validation = prepared.validation.select("prompt", "completion")
     relint = prep.lint(
         prep.load(prepared.train.select("prompt", "completion"), settings, name="train"),
         validation=prep.load(validation, settings, role="validation", name="validation") if validation.height else None,
         settings=settings,
-        given=None if pushed.found is None else _output_detections(prepared, pushed.found),
+        given=None if pushed.given is None else give_measures(pushed.found, pushed.counts, outputs),
     )
     errors: dict[str, int] = {}
     for f in relint.findings:
         if f.severity.value == "error":
             errors[f.code] = errors.get(f.code, 0) + 1
     return errors, relint
-
-
-def _output_detections(prepared, found: dict[str, dict[int, list]]):
-    """The given of the outputs' re-lint: each output row's detections, from its snapshot row's (pushed down), or
-    detected here for a redacted text."""
-    from procs.udfs import DEFAULT_DETECTOR
-
-    outputs = {"train": prepared.train, "validation": prepared.validation}
-
-    def give(ctx) -> None:
-        for source in ctx.sources:
-            frame = outputs[source.role].with_row_index("k")  # k: the row in the output
-            again = frame.filter(pl.col("redacted"))
-            for field in ("prompt", "completion"):
-                kept = frame.filter(~pl.col("redacted") & pl.col("row").is_in(list(found[field])))
-                by_row = {k: found[field][row] for k, row in kept.select("k", "row").iter_rows()}
-                if again.height:
-                    at = again["k"].to_list()
-                    for index, detections in DEFAULT_DETECTOR.detect(again[field], processes=1).items():
-                        by_row[at[index]] = detections
-                provide_detections(ctx, source, field, DEFAULT_DETECTOR, by_row)
-
-    return give
 
 
 def run(session: Session, source: str, dataset: str, base_model: str, options: dict) -> dict:

@@ -49,7 +49,7 @@ def _vectorized(handler):
 
 
 @lru_cache(maxsize=1)
-def _catalog():
+def builtin_catalog():
     # The built-in catalog: a UDF has no project configuration, so a model added in [tool.prep.catalog] is unknown
     # here (the procedures take the catalog from their options).
     return load_catalog(None)
@@ -63,7 +63,7 @@ def token_count(batch: pd.DataFrame) -> pd.Series:
     models, texts = batch[0], batch[1]
     out = pd.Series(pd.NA, index=batch.index, dtype="Int64")
     known = models.notna() & texts.notna()
-    catalog = _catalog()
+    catalog = builtin_catalog()
     # One tokenizer call per distinct model in the batch (six at most), not per row.
     for model in models[known].unique():
         if model not in catalog:
