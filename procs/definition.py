@@ -131,7 +131,8 @@ FUNCTIONS = (
     ),
     Function(
         "PREP_TEXT_FLAGS", "procs.udfs.text_flags", (("text", "VARCHAR"),), "OBJECT",
-        "Encoding damage and template tokens in TEXT, as prep lint's text rules count them.",
+        "Encoding damage (quoted-printable and HTML entity residue too) and template tokens in TEXT, as prep lint's "
+        "text rules count them.",
     ),
 )
 

@@ -99,10 +99,12 @@ def pii(batch: pd.DataFrame) -> pd.Series:
 
 @_vectorized
 def text_flags(batch: pd.DataFrame) -> pd.Series:
-    """``PREP_TEXT_FLAGS(text)``: what prep lint's text rules see in ``text``, as an OBJECT
-    ``{replacement_characters, control_characters, mojibake, template_tokens}``: the counts of U+FFFD and of control
-    characters, the first likely mojibake sequence (quoted as in the findings; NULL when there is none), and
-    ``{token: occurrences}`` of chat-template tokens. NULL for NULL."""
+    """``PREP_TEXT_FLAGS(text)``: what prep lint's per-text rules (TX001, TX002) see in ``text``, as an OBJECT
+    ``{replacement_characters, control_characters, mojibake, quoted_printable, html_entities, template_tokens}``: the
+    counts of U+FFFD and of control characters, the first likely mojibake sequence (quoted as in the findings; NULL
+    when there is none), the quoted-printable escapes and soft line breaks of a text with quoted-printable residue,
+    the HTML entities of a text without markup, and ``{token: occurrences}`` of chat-template tokens. NULL for
+    NULL."""
     texts = batch[0]
     present = texts.notna().to_numpy()
     positions = present.nonzero()[0]
@@ -111,11 +113,12 @@ def text_flags(batch: pd.DataFrame) -> pd.Series:
     results: list = [None] * len(texts)
     for position in positions:
         results[position] = {"replacement_characters": 0, "control_characters": 0, "mojibake": None,
-                             "template_tokens": {}}
-    for row, replacement, control, mojibake in encoding_flags(rows).select(
-            "row", "replacement", "control", "mojibake").iter_rows():
+                             "quoted_printable": 0, "html_entities": 0, "template_tokens": {}}
+    for row, replacement, control, mojibake, escapes, soft_breaks, entities in encoding_flags(rows).select(
+            "row", "replacement", "control", "mojibake", "qp_escapes", "qp_soft_breaks", "html_entities").iter_rows():
         results[row].update(replacement_characters=replacement, control_characters=control,
-                            mojibake=None if mojibake is None else quote(mojibake))
+                            mojibake=None if mojibake is None else quote(mojibake),
+                            quoted_printable=escapes + soft_breaks, html_entities=entities)
     for row, tokens in template_tokens(rows).iter_rows():
         results[row]["template_tokens"] = token_counts(tokens)
     return pd.Series(results, index=batch.index, dtype=object)

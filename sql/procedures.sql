@@ -131,7 +131,7 @@ IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/l
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'procs.udfs.pii';
 
--- Encoding damage and template tokens in TEXT, as prep lint's text rules count them.
+-- Encoding damage (quoted-printable and HTML entity residue too) and template tokens in TEXT, as prep lint's text rules count them.
 -- A vectorized UDF (procs/udfs.py): Snowflake hands its handler batches of rows as pandas DataFrames.
 CREATE OR REPLACE FUNCTION PREP_DB.PREP.PREP_TEXT_FLAGS(TEXT VARCHAR)
 COPY GRANTS

@@ -22,6 +22,8 @@ STABLE = {
     "SC004": "non-text-value",
     "TX001": "broken-text",
     "TX002": "template-token",
+    "TX003": "unfilled-placeholder",
+    "TX004": "missing-context",
     "TK001": "prompt-over-budget",
     "TK002": "completion-over-budget",
     "SZ001": "data-over-cap",

@@ -160,22 +160,24 @@ def batch_of(texts: list) -> pd.DataFrame:
 # --- PREP_TEXT_FLAGS ------------------------------------------------------------------------------------------------
 
 def lint_flags(texts: list[str]) -> list[dict]:
-    """The text rules' findings per text, as PREP_TEXT_FLAGS gives them (texts as prompts)."""
+    """The per-text rules' (TX001, TX002) findings per text, as PREP_TEXT_FLAGS gives them (texts as prompts)."""
     import polars as pl
 
     frame = pl.DataFrame({"prompt": texts, "completion": ["x"] * len(texts)})
-    result = prep.lint(frame, settings=prep.Settings(select=("TX",)), models=["llama3-8b"])
-    flags = [{"replacement_characters": 0, "control_characters": 0, "mojibake": None, "template_tokens": {}}
-             for _ in texts]
+    result = prep.lint(frame, settings=prep.Settings(select=("TX001", "TX002")), models=["llama3-8b"])
+    flags = [{"replacement_characters": 0, "control_characters": 0, "mojibake": None, "quoted_printable": 0,
+              "html_entities": 0, "template_tokens": {}} for _ in texts]
     for finding in result.findings:
         if finding.field != "prompt":
             continue
-        if "tokens" in finding.data:
+        if finding.code == "TX002":
             flags[finding.row]["template_tokens"] = finding.data["tokens"]
         else:
             flags[finding.row].update(replacement_characters=finding.data["replacement_characters"],
                                       control_characters=finding.data["control_characters"],
-                                      mojibake=finding.data["mojibake"])
+                                      mojibake=finding.data["mojibake"],
+                                      quoted_printable=finding.data["quoted_printable"],
+                                      html_entities=finding.data["html_entities"])
     return flags
 
 
@@ -187,10 +189,12 @@ def test_text_flags_equal_the_lint_findings_on_real_and_damaged_rows():
         "\u00c2\u00a35 is fine in Latin-1 but not here", "Se\u00c3\u00b1or \ufffd <s>", "plain \u00e9t\u00e9 text",
         "control\x00 and " + "\u00c3\u00a9" * 5,
         "caf\u00e9\u2014good",  # the mojibake prefilter matches (é then an em dash); ftfy says it is fine
+        "Caf=C3=A9 is=\nopen", "x=20 and n=10", "Tom &amp; Jerry&#39;s", "<p>&copy; 2024</p>",
     ]
     texts = list(dict.fromkeys(clean + damaged))
     expected = lint_flags(texts)
     assert sum(1 for f in expected if f["mojibake"]) >= 3 and sum(1 for f in expected if f["template_tokens"]) >= 2
+    assert sum(1 for f in expected if f["quoted_printable"]) == 1 and sum(1 for f in expected if f["html_entities"]) == 1
     got = udfs.text_flags(batch_of(texts)).tolist()
     assert got == expected
     assert re.search(MOJIBAKE, "caf\u00e9\u2014good") and got[texts.index("caf\u00e9\u2014good")]["mojibake"] is None
