@@ -24,6 +24,14 @@ class ExactDuplicate(Rule):
     {"prompt": "Where is my  order? ", "completion": "It ships today."}
     ```
     Row 1: `exact duplicate of row 0 (kept; 2 rows in the group)`.
+
+    ## Measured
+    `prep lint FILE --model llama3-8b --format json` on ../shared/data (alpaca_demo with `--prompt-col instruction
+    --completion-col output`; clinc150 val with `--validation clinc150/clinc150_val.jsonl`; support_tickets is the
+    bundled sample `prep/data/samples/support_tickets.jsonl`), before and after issue 17 (label detection without a
+    class cap, prompts-only comparison on label-like data, clusters decided against the kept row, boilerplate from
+    100 rows):
+    clinc150 0 -> 0, mbpp 1 -> 1, alpaca_demo 14 -> 14, DBpedia 0 -> 0, support_tickets 22 -> 22 (unchanged).
     """
 
     code = "DU001"

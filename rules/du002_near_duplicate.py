@@ -6,7 +6,7 @@ from prep.engine.rule import PrepareAction, Rule, row_list
 from prep.finding import Copy, Severity
 from prep.limits import SCAN_CHARS, long_rows
 from prep.measures.minhash import NearDupConfig
-from prep.measures.neardup import clusters
+from prep.measures.neardup import clusters, completion_similarities, resolved
 from prep.measures.text import normalized
 
 KEEP = ("first", "longest")
@@ -43,23 +43,35 @@ class NearDuplicate(Rule):
 
     ## What it does
     Compares rows by the Jaccard similarity of their word n-gram sets and groups rows linked by pairs at or above
-    `threshold` into clusters (union-find). In each cluster one row is kept (`keep`: the first, or the longest) and
-    every other row is reported with the cluster id, the row kept, its similarity to the kept row, the cluster size,
-    and the row it was matched with: the kept row itself when that pair reaches the threshold, otherwise the
-    neighbour that links it into the cluster. Exact duplicates after DU001's normalisation are left to DU001.
+    `threshold` into clusters. Membership is decided **against the kept row**: rows linked by pairs (union-find)
+    form a component; its kept row (`keep`: the first, or the longest) takes every row whose own similarity to it
+    reaches the threshold (exact check), and the rows it does not take form clusters of their own the same way
+    (the first or longest of them kept); a row left alone is in no cluster and not reported. So a chain A~B~C with
+    C far from A reports B as a copy of A and leaves C, and `prep prepare` never drops a row that is not near the
+    row it keeps. Every other row of a cluster is reported with the cluster id, the row kept, its similarity to
+    the kept row and the cluster size. Exact duplicates after DU001's normalisation are left to DU001.
 
-    A cluster with more than `max-cluster-size` distinct texts (exact copies count once) is reported once, as
-    suspicious, and none of its rows is marked as a duplicate: chains of pairwise-similar rows that large are
-    usually templated text, and treating them as copies of one row would wipe out unrelated rows.
+    On label-like data (see `prep.measures.labels`) the default `compare = "auto"` compares the prompts only: a
+    shared label's words would otherwise make two short prompts reach the threshold (`cancel my card` /
+    `freeze my card` with the label `card block` score 0.67 together, 0.33 without it). Whether the two rows have
+    the same label is then given in the message (`same label` / `different label`) and as `same_label` in the
+    data; `compared` says what was compared.
+
+    A cluster with more than `max-cluster-size` distinct texts (exact copies count once) is checked on its
+    completions: when every member's completion reaches `threshold` against the kept row's (word n-grams, no
+    boilerplate filter) the rows are copies and are reported as above (with `completions_similar`, the lowest
+    completion similarity); otherwise the cluster is reported once, as suspicious, and none of its rows is marked:
+    prompts that alike with different answers are templated text, not copies.
 
     How rows are compared (see `prep/minhash.py`):
 
-    1. Normalise the compared text (`compare`: `prompt+completion`, `prompt` or `completion`): Unicode NFKC,
+    1. Normalise the compared text (`compare`: `auto`, `prompt+completion`, `prompt` or `completion`): Unicode NFKC,
        lower case, punctuation and symbols to spaces, whitespace collapsed (`nfkc`, `lowercase`,
        `strip-punctuation`).
     2. Shingle into word n-grams (`ngram`, default 2); a text shorter than `ngram` words is one shingle.
     3. Drop boilerplate: shingles found in more than `boilerplate-share` of rows (a shared instruction or tool
-       preamble), estimated on a sample; only for sources of 500 rows or more.
+       preamble), estimated on a sample; only for sources of 100 rows or more
+       (`BOILERPLATE_MIN_ROWS`; it was 500, which left the shared instruction of the 152-row bundled sample in).
     4. MinHash with `num-perm` permutations and `seed` (datasketch's affine32 scheme, computed over whole
        columns with numpy), LSH banding (25 bands of 5 rows for the defaults), a signature-agreement prefilter, and
        finally the exact Jaccard similarity of the two shingle sets. No pair below the threshold is reported.
@@ -78,12 +90,26 @@ class NearDuplicate(Rule):
     {"prompt": "My bill shows $90 of roaming fees from my trip to Japan. Please refund them.", "completion": "Roaming fees"}
     {"prompt": "My bill shows $90 in roaming fees from my trip to Japan, please refund them!", "completion": "Roaming fees"}
     ```
-    Row 1: `near duplicate of row 0 (kept; similarity 0.75; cluster 0 has 2 rows)`.
+    Row 1 (two rows, one label: label-like, so the prompts are compared): `near duplicate of row 0 (kept; similarity
+    0.75; cluster 0 has 2 rows; same label)`.
+
+    ## Measured
+    `prep lint FILE --model llama3-8b --format json` on ../shared/data (alpaca_demo with `--prompt-col instruction
+    --completion-col output`; clinc150 val with `--validation clinc150/clinc150_val.jsonl`; support_tickets is the
+    bundled sample `prep/data/samples/support_tickets.jsonl`), before and after issue 17 (label detection without a
+    class cap, prompts-only comparison on label-like data, clusters decided against the kept row, boilerplate from
+    100 rows):
+    clinc150 train 3,341 -> 1,851 (1,766 same label, 85 different label; clinc150 is now label-like, so prompts
+    are compared, and no member is far from its kept row: the lowest similarity to the kept row was 0.10 before);
+    clinc150 val 328 -> 191; mbpp 74 -> 70 (lowest similarity to the kept row 0.56 -> 0.61); alpaca_demo 0 -> 0;
+    DBpedia 0 -> 0; support_tickets 67 -> 6 (lowest similarity to the kept row 0.39 -> 0.79: the 152-row sample's
+    shared instruction is now boilerplate; `prep prepare` excludes 6 rows for DU002 instead of 67). No oversized
+    cluster on these files before or after.
 
     ## Options
     - `threshold` (float, default `0.6`): Jaccard similarity at or above which two rows are near duplicates.
-    - `compare` (str, default `prompt+completion`): what is compared: `prompt+completion`, `prompt` or
-      `completion`.
+    - `compare` (str, default `auto`): what is compared: `auto` (`prompt` on label-like data, else
+      `prompt+completion`), `prompt+completion`, `prompt` or `completion`.
     - `ngram` (int, default `2`): words per shingle.
     - `num-perm` (int, default `128`): MinHash permutations (16 to 1024).
     - `seed` (int, default `1`): seed of the permutations (datasketch's `MinHash(seed=...)`).
@@ -91,7 +117,7 @@ class NearDuplicate(Rule):
     - `boilerplate-share` (float, default `0.1`): shingles in more than this share of rows are ignored; `0`
       turns the filter off.
     - `max-cluster-size` (int, default `100`): clusters with more distinct texts are reported as suspicious, not
-      as duplicates.
+      as duplicates, unless their completions are near-identical too.
     - `keep` (str, default `first`): which row of a cluster is kept: `first` or `longest`.
     """
 
@@ -103,22 +129,35 @@ class NearDuplicate(Rule):
 
     def check_source(self, ctx, source):
         options = self.options
-        found = clusters(ctx, source, config=options.config(), keep=options.keep)
+        config = resolved(ctx, source, options)
+        found = clusters(ctx, source, config=config, keep=options.keep)
         limit = options.max_cluster_size
-        exact_copy = _exact_copies(source, [row for c in found if c.distinct <= limit for row in c.rows])
-        cut = long_rows(source.frame) if found else set()
+        copies_of = {}  # oversized clusters whose completions are near-identical too: copies, not templates
         for cluster in found:
             if cluster.distinct > limit:
+                similar = completion_similarities(source, config, cluster.kept_row, [m.row for m in cluster.members])
+                below = sum(value < config.threshold for value in similar.values())
+                copies_of[cluster.id] = (below == 0, below, min(similar.values(), default=1.0))
+        marked = [c for c in found if c.distinct <= limit or copies_of[c.id][0]]
+        exact_copy = _exact_copies(source, [row for c in marked for row in c.rows])
+        cut = long_rows(source.frame) if found else set()
+        labels = _labels(source) if config.compare == "prompt" and found else {}
+        for cluster in found:
+            if cluster.distinct > limit and not copies_of[cluster.id][0]:
+                below = copies_of[cluster.id][1]
                 yield self.finding(
                     source.name,
-                    f"cluster {cluster.id} of {cluster.size:,} rows ({cluster.distinct:,} distinct texts) linked by "
-                    f"near-duplicate pairs is larger than max-cluster-size ({limit}): likely templated text, so no "
-                    f"row is marked as a duplicate; rows {row_list(cluster.rows)}",
+                    f"cluster {cluster.id} of {cluster.size:,} rows ({cluster.distinct:,} distinct texts) is larger "
+                    f"than max-cluster-size ({limit}) and its completions differ ({below:,} of "
+                    f"{len(cluster.members):,} rows' completions below {config.threshold:.2f} similarity to row "
+                    f"{cluster.kept_row}'s): likely templated text, so no row is marked as a duplicate; rows "
+                    f"{row_list(cluster.rows)}",
                     row=cluster.rows[0],
                     cluster=cluster.id,
                     cluster_size=cluster.size,
                     distinct_texts=cluster.distinct,
                     suspicious=True,
+                    compared=config.compare,
                     evidence=Copy(None),
                     rows=cluster.rows[:100],
                 )
@@ -126,20 +165,17 @@ class NearDuplicate(Rule):
             for member in cluster.members:
                 if member.row in exact_copy:
                     continue  # DU001 reports it
-                if member.matched_row == cluster.kept_row:
-                    message = (
-                        f"near duplicate of row {cluster.kept_row} (kept; similarity {member.similarity:.2f}; "
-                        f"cluster {cluster.id} has {cluster.size} rows)"
-                    )
-                else:
-                    message = (
-                        f"near duplicate of row {member.matched_row} (similarity {member.similarity:.2f}); its "
-                        f"cluster {cluster.id} of {cluster.size} rows keeps row {cluster.kept_row} (similarity "
-                        f"{member.similarity_to_kept:.2f})"
-                    )
+                extra, label = {}, ""
+                if labels:
+                    same = labels.get(member.row) == labels.get(cluster.kept_row)
+                    extra["same_label"] = same
+                    label = "; same label" if same else "; different label"
+                if cluster.distinct > limit:
+                    extra["completions_similar"] = round(copies_of[cluster.id][2], 4)
                 yield self.finding(
                     source.name,
-                    message,
+                    f"near duplicate of row {cluster.kept_row} (kept; similarity {member.similarity_to_kept:.2f}; "
+                    f"cluster {cluster.id} has {cluster.size} rows{label})",
                     row=member.row,
                     cluster=cluster.id,
                     kept_row=cluster.kept_row,
@@ -148,6 +184,14 @@ class NearDuplicate(Rule):
                     matched_row=member.matched_row,
                     similarity=round(member.similarity, 4),
                     suspicious=False,
+                    compared=config.compare,
                     evidence=Copy(cluster.kept_row),
+                    **extra,
                     **({"compared_chars": SCAN_CHARS} if member.row in cut else {}),
                 )
+
+
+def _labels(source) -> dict[int, str]:
+    """Each pair row's stripped completion (its label on label-like data)."""
+    pairs = source.pair_rows()
+    return dict(zip(pairs["row"].to_list(), pairs["completion"].str.strip_chars().to_list()))

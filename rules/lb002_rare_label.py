@@ -31,6 +31,17 @@ class RareLabel(Rule):
     ```
     `label 'MeanOfTransportation' has only 8 rows (4% of 200), fewer than min-examples (10)`.
 
+    ## Measured
+    `prep lint FILE --model llama3-8b --format json` on ../shared/data (alpaca_demo with `--prompt-col instruction
+    --completion-col output`; clinc150 val with `--validation clinc150/clinc150_val.jsonl`; support_tickets is the
+    bundled sample `prep/data/samples/support_tickets.jsonl`), before and after issue 17 (label detection without a
+    class cap, prompts-only comparison on label-like data, clusters decided against the kept row, boilerplate from
+    100 rows):
+    DBpedia 1 -> 1 (MeanOfTransportation, 8 rows), support_tickets 0 -> 0. clinc150 (151 intents) was not label-like
+    before (151 distinct completions, over max-classes 50), so no LB rule ran on it; now it is, and it has 0
+    findings (every intent 100 rows, oos 100; every validation label is seen in training; no case/punctuation
+    variants). mbpp and alpaca_demo stay not label-like (0 -> 0).
+
     ## Options
     - `min-examples` (int, default `10`): the fewest training rows a label should have.
     """

@@ -1,14 +1,22 @@
 """Label-like data: when completions are class labels, and their distribution.
 
-A training set is *label-like* when its completions are a few distinct short values, as in "a support ticket in,
-a category out". The label rules (LB001-LB004) and ``prep prepare``'s stratified split only apply to such data.
+A training set is *label-like* when its completions look like class labels, as in "a support ticket in, a
+category out": short, repeated, and few distinct values relative to the rows. The label rules (LB001-LB004),
+``prep prepare``'s stratified split and the near-duplicate rules' ``compare = "auto"`` (prompts only on
+label-like data) depend on it.
 
 Detection (``[tool.prep.labels]``, all overridable)::
 
     mode = "auto"            # "auto": detect; "on": always treat completions as labels; "off": never
-    max-classes = 50         # at most this many distinct labels
+    max-classes = 50         # up to this many distinct labels, the share test below is enough ...
     max-distinct-share = 0.5 # distinct labels at most this share of the labelled rows (so unique texts are not labels)
     max-label-chars = 100    # every label at most this many characters
+
+``max-classes`` is not a cap: real intent sets have 77 or 150 classes. Above it, the labels must look like
+labels more clearly: at most ``MANY_SHARE`` (10%) distinct values per labelled row (each label repeated 10 times
+on average), at least ``MANY_REPEATED`` (90%) of the rows carrying a label that occurs 3 times or more, and no
+label over ``MANY_WORDS`` (5) words. CLINC150 (151 labels in 15,100 rows) is label-like; code, instruction
+answers (mbpp, alpaca) and tool-use transcripts (gpteacher) are not (long, mostly unique completions).
 
 A label is the completion with surrounding whitespace removed; rows whose completion is not a string or is empty
 have no label (SC rules report them). Labels that differ only in case, whitespace or punctuation are *variants*
@@ -28,6 +36,11 @@ from prep.engine.context import source_key
 from prep.quoting import quote_values, quoted_keys
 
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+
+MANY_SHARE = 0.1  # over max-classes: distinct labels at most this share of the labelled rows
+MANY_REPEATED = 0.9  # ... this share of the rows have a label that occurs MANY_MIN_COUNT times or more
+MANY_MIN_COUNT = 3
+MANY_WORDS = 5  # ... and no label has more words
 
 
 def variant_key(label: str) -> str:
@@ -87,15 +100,31 @@ def stats(pairs: pl.DataFrame, settings: LabelSettings, decide: bool = True) -> 
         like, reason = False, "labels.mode = 'off'"
     elif n < 2:
         like, reason = False, f"{n} labelled row(s)"
-    elif k > settings.max_classes:
-        like, reason = False, f"{k:,} distinct completions, more than max-classes ({settings.max_classes})"
     elif k > max(1.0, settings.max_distinct_share * n):
         like, reason = False, f"{k:,} distinct completions in {n:,} rows, over max-distinct-share"
     elif any(len(label) > settings.max_label_chars for label in counts):
         like, reason = False, f"a completion is longer than max-label-chars ({settings.max_label_chars})"
+    elif k > settings.max_classes:
+        like, reason = _many_classes(counts, n, settings.max_classes)
     else:
         like, reason = True, f"{k} distinct short completions in {n:,} rows"
     return LabelStats(label_like=like if decide else False, reason=reason, frame=frame, counts=counts, first_row=first)
+
+
+def _many_classes(counts: dict[str, int], n: int, max_classes: int) -> tuple[bool, str]:
+    """Whether more than ``max-classes`` distinct short completions still look like labels (see the module)."""
+    k = len(counts)
+    repeated = sum(c for c in counts.values() if c >= MANY_MIN_COUNT)
+    if k > MANY_SHARE * n:
+        return False, (f"{k:,} distinct completions in {n:,} rows: over max-classes ({max_classes}) and over "
+                       f"{MANY_SHARE:.0%} of the rows")
+    if repeated < MANY_REPEATED * n:
+        return False, (f"{k:,} distinct completions, over max-classes ({max_classes}), and only {repeated:,} of "
+                       f"{n:,} rows have a label seen {MANY_MIN_COUNT} times or more")
+    if any(len(label.split()) > MANY_WORDS for label in counts):
+        return False, (f"{k:,} distinct completions, over max-classes ({max_classes}), some of more than "
+                       f"{MANY_WORDS} words")
+    return True, f"{k:,} distinct short, repeated completions in {n:,} rows ({n / k:.0f} rows per label on average)"
 
 
 def label_stats(ctx, source) -> LabelStats:

@@ -2,8 +2,9 @@
 
 The pipeline, for one source (or two, training and validation, for leakage):
 
-1. **Normalise** the compared text with polars (``compare``: prompt + completion, prompt, or completion):
-   Unicode NFKC, lower case, punctuation and symbols to spaces, whitespace collapsed (each step configurable).
+1. **Normalise** the compared text with polars (``compare``: prompt + completion, prompt, or completion;
+   ``auto``, the default, is resolved per source by :func:`prep.measures.neardup.resolved`: the prompt on
+   label-like data, else both; unresolved it compares both): Unicode NFKC, lower case, punctuation and symbols to spaces, whitespace collapsed (each step configurable).
 2. **Shingle** into word n-grams (``ngram``, default 2). A text with fewer words than ``ngram`` has one shingle:
    all its words. Words are hashed with polars' vectorised hash under a fixed seed (identical in every process
    for a given polars version, which :meth:`NearDupConfig.config_id` includes), and n-gram hashes are combined
@@ -42,9 +43,9 @@ import polars as pl
 from prep.limits import SCAN_CHARS, by_slices
 from prep.tokenizers import thread_count
 
-COMPARE = ("prompt+completion", "prompt", "completion")
+COMPARE = ("prompt+completion", "prompt", "completion", "auto")  # auto: prompt on label-like data, else both
 # Sources smaller than this skip the boilerplate filter: shares estimated on a few rows mean nothing.
-BOILERPLATE_MIN_ROWS = 500
+BOILERPLATE_MIN_ROWS = 100
 BOILERPLATE_SAMPLE_ROWS = 20_000
 # Buckets up to this size contribute all their pairs; larger ones a linear number (first row and predecessor).
 BUCKET_ALL_PAIRS = 64
@@ -73,7 +74,7 @@ class NearDupConfig:
     ngram: int = 2
     num_perm: int = 128
     seed: int = 1
-    compare: str = "prompt+completion"
+    compare: str = "auto"  # resolved per source by prep.measures.neardup.resolved (label-like data: "prompt")
     nfkc: bool = True
     lowercase: bool = True
     strip_punctuation: bool = True

@@ -7,13 +7,14 @@ behind them are computed once per run and configuration (:func:`signatures`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
 
 from prep.dataset import Source
 from prep.engine.context import Context, source_key
+from prep.measures.labels import label_stats
 from prep.measures.minhash import (
     NearDupConfig,
     Signatures,
@@ -30,10 +31,31 @@ from prep.measures.verify import (
 )
 
 
+def resolve_compare(config: NearDupConfig, label_like: bool) -> NearDupConfig:
+    """``config`` with ``compare = "auto"`` made concrete: the prompt alone on label-like data (a shared label's words
+    must not make two short prompts similar), else prompt + completion."""
+    config = config.config()
+    if config.compare != "auto":
+        return config
+    return replace(config, compare="prompt" if label_like else "prompt+completion")
+
+
+def _label_like_key(source: Source) -> tuple:
+    return source_key("compare-label-like", source)
+
+
+def resolved(ctx: Context, source: Source, config: NearDupConfig) -> NearDupConfig:
+    """:func:`resolve_compare` for ``source`` in this run (a validation source follows its training data)."""
+    config = config.config()
+    if config.compare != "auto":
+        return config
+    return resolve_compare(config, ctx.memo(_label_like_key(source), lambda: label_stats(ctx, source).label_like))
+
+
 def signatures(ctx: Context, source: Source, config: NearDupConfig, reference: Source | None = None) -> Signatures:
     """MinHash signatures of ``source``'s text rows under ``config``, computed once per run. With ``reference``
     (training data, for leakage), the boilerplate shingles are the reference's."""
-    config = config.config()
+    config = resolved(ctx, reference or source, config)
 
     def compute() -> Signatures:
         boilerplate = None if reference is None else signatures(ctx, reference, config).boilerplate
@@ -44,6 +66,7 @@ def signatures(ctx: Context, source: Source, config: NearDupConfig, reference: S
 
 
 def _signature_key(source: Source, config: NearDupConfig, reference: Source | None) -> tuple:
+    assert config.compare != "auto", "resolve compare first"
     reference_key = None if reference is None else (reference.role, reference.name)
     return source_key("signatures", source, config.config(), reference_key)
 
@@ -58,7 +81,7 @@ def provide_signatures(
 
 def computed_signatures(ctx: Context, source: Source, config: NearDupConfig) -> Signatures | None:
     """The signatures of ``source`` (its own boilerplate) if this run computed them, else None."""
-    return ctx.memoized(_signature_key(source, config, None))
+    return ctx.memoized(_signature_key(source, resolved(ctx, source, config), None))
 
 
 @dataclass
@@ -104,7 +127,7 @@ class Verified:
 def verified_pairs(ctx: Context, source: Source, config: NearDupConfig) -> Verified:
     """:class:`Verified` pairs of ``source``, computed once per run and configuration (the duplicate rule and
     prepare's split both group by them)."""
-    config = config.config()
+    config = resolved(ctx, source, config)
 
     def compute() -> Verified:
         fp = signatures(ctx, source, config)
@@ -123,11 +146,12 @@ def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "f
     """Clusters of near-duplicate rows of ``source`` (two or more rows each), in order of their first row.
 
     Rows are linked by verified pairs (see :func:`prep.measures.minhash.near_duplicate_pairs`) and by identical normalised
-    text; clusters are the connected components (union-find). ``keep`` picks the row kept: ``first`` or
+    text into connected components (union-find); each component is then split around the rows kept
+    (:func:`_around_kept`), so every member of a cluster is near its kept row. ``keep`` picks the row kept: ``first`` or
     ``longest`` (most characters of compared text, then first). Computed once per run, source, configuration
     and ``keep`` (the duplicate rule and prepare's split ask for the same).
     """
-    config = config.config()
+    config = resolved(ctx, source, config)
     return ctx.memo(source_key("clusters", source, config, keep), lambda: _clusters(ctx, source, config, keep))
 
 
@@ -136,17 +160,11 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     n = len(fp.rows)
     searchable = fp.has_shingles
     found = verified_pairs(ctx, source, config)
-    verified, similarity, table = found.pairs, found.similarity, found.table
+    verified, table = found.pairs, found.table
     local = {entry: i for i, entry in enumerate(found.involved.tolist())}
     copies = fp.representative != np.arange(n)
     duplicates = np.flatnonzero(searchable & copies)
     root = components(n, np.concatenate([np.stack([duplicates, fp.representative[duplicates]], axis=1), verified]))
-    # Each entry's best verified neighbour: the most similar, then the first (for members not similar to the kept row).
-    near, other = np.r_[verified[:, 0], verified[:, 1]], np.r_[verified[:, 1], verified[:, 0]]
-    value = np.r_[similarity, similarity]
-    order = np.lexsort((other, -value, near))
-    first = order[np.r_[True, near[order][1:] != near[order][:-1]]] if len(order) else order
-    best = dict(zip(near[first].tolist(), zip(value[first].tolist(), other[first].tolist())))
     # Only rows in a verified pair or an exact-duplicate group can share a cluster; the rest stay alone.
     linked = np.zeros(n, dtype=bool)
     linked[verified.ravel()] = True
@@ -156,51 +174,53 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     entries = np.flatnonzero(linked & searchable)
     for entry, label in zip(entries.tolist(), root[entries].tolist()):
         members_of[label].append(entry)
-    groups = sorted((m for m in members_of.values() if len(m) > 1), key=lambda m: m[0])
+    components_ = sorted((m for m in members_of.values() if len(m) > 1), key=lambda m: m[0])
     lengths = fp.text.str.len_chars().to_numpy() if keep == "longest" else None
-    kept_of = [g[0] if lengths is None else max(g, key=lambda e: (lengths[e], -e)) for g in groups]
-    # Each member's similarity to its kept row, for all members at once.
-    to_check = [
-        (int(fp.representative[e]), int(fp.representative[k]))
-        for g, k in zip(groups, kept_of)
-        for e in g
-        if e != k and fp.representative[e] != fp.representative[k]
-    ]
-    direct: dict[tuple[int, int], tuple[bool, float]] = {}
-    if to_check:
-        check = np.array(to_check, dtype=np.int64)
-        ok_k, full_k = _similar(
-            table, table, np.array([local[a] for a in check[:, 0]]), np.array([local[b] for b in check[:, 1]]),
-            config.threshold,
-        )
-        direct = {pair: (bool(o), float(v)) for pair, o, v in zip(to_check, ok_k, full_k)}
+    rep = fp.representative
     out: list[Cluster] = []
-    for entries, kept in zip(groups, kept_of):
+    around: list[tuple[int, list[int], dict[int, float]]] = []
+    for component in components_:
+        around.extend(_around_kept(component, lengths, rep, table, local, config.threshold))
+    for kept, entries, to_kept in sorted(around, key=lambda c: c[1][0]):
         cluster = Cluster(
             id=len(out),
             kept_row=int(fp.rows[kept]),
             rows=[int(fp.rows[e]) for e in entries],
-            distinct=len({int(fp.representative[e]) for e in entries}),
+            distinct=len({int(rep[e]) for e in entries}),
         )
-        kept_rep = int(fp.representative[kept])
         for entry in entries:
-            if entry == kept:
-                continue
-            rep = int(fp.representative[entry])
-            is_direct, to_kept = (True, 1.0) if rep == kept_rep else direct[(rep, kept_rep)]
-            if is_direct:
-                matched, value = kept, to_kept
-            else:
-                value, matched = best[rep]
-            cluster.members.append(
-                Member(
-                    row=int(fp.rows[entry]),
-                    similarity_to_kept=to_kept,
-                    matched_row=int(fp.rows[matched]),
-                    similarity=value,
+            if entry != kept:
+                value = to_kept[entry]
+                cluster.members.append(
+                    Member(row=int(fp.rows[entry]), similarity_to_kept=value, matched_row=cluster.kept_row,
+                           similarity=value)
                 )
-            )
         out.append(cluster)
+    return out
+
+
+def _around_kept(component: list[int], lengths, rep: np.ndarray, table: ShingleTable, local: dict[int, int],
+                 threshold: float) -> list[tuple[int, list[int], dict[int, float]]]:
+    """Split one connected component into clusters decided against the kept row: the row kept (the first, or the
+    longest) takes every row near it (a verified pair by exact similarity, or an exact copy); the rows it does not
+    take form clusters of their own the same way, and a row left alone is in no cluster. So no member of a cluster
+    is far from its kept row, however long the chain that linked them. Returns (kept entry, entries ascending,
+    similarity to the kept row per member)."""
+    order = component if lengths is None else sorted(component, key=lambda e: (-int(lengths[e]), e))
+    out = []
+    while len(order) > 1:
+        kept, rest = order[0], order[1:]
+        kept_rep = int(rep[kept])
+        same = np.array([int(rep[e]) == kept_rep for e in rest], dtype=bool)
+        other = [e for e, s in zip(rest, same) if not s]
+        near = dict.fromkeys((e for e, s in zip(rest, same) if s), 1.0)
+        if other:
+            ok, full = _similar(table, table, np.full(len(other), local[kept_rep]),
+                                np.array([local[int(rep[e])] for e in other]), threshold)
+            near.update((e, float(v)) for e, o, v in zip(other, ok, full) if o)
+        if near:
+            out.append((kept, sorted([kept, *near]), near))
+        order = [e for e in rest if e not in near]
     return out
 
 
@@ -209,7 +229,7 @@ def cross_candidates(ctx: Context, validation: Source, train: Source, config: Ne
     """LSH candidate pairs across ``train`` and ``validation`` (training entry, validation entry of their
     :func:`signatures`), ordered by the two: the bands of both sources' searchable entries (training first), pairs
     across the two only. Computed once per run."""
-    config = config.config()
+    config = resolved(ctx, train, config)
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
         tfp = signatures(ctx, train, config)
@@ -232,6 +252,7 @@ def cross_candidates(ctx: Context, validation: Source, train: Source, config: Ne
 
 
 def _cross_key(validation: Source, train: Source, config: NearDupConfig) -> tuple:
+    assert config.compare != "auto", "resolve compare first"
     return source_key("cross-candidates", validation, config.config(), train.role, train.name)
 
 
@@ -246,7 +267,7 @@ def same_texts(ctx: Context, validation: Source, train: Source, config: NearDupC
                ) -> tuple[np.ndarray, np.ndarray]:
     """(validation entry, first training entry with the same text) of the validation entries with words whose
     normalised text a training entry has (entries of their :func:`signatures`). Computed once per run."""
-    config = config.config()
+    config = resolved(ctx, train, config)
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
         tfp = signatures(ctx, train, config)
@@ -263,6 +284,7 @@ def same_texts(ctx: Context, validation: Source, train: Source, config: NearDupC
 
 
 def _same_key(validation: Source, train: Source, config: NearDupConfig) -> tuple:
+    assert config.compare != "auto", "resolve compare first"
     return source_key("same-texts", validation, config.config(), train.role, train.name)
 
 
@@ -284,6 +306,7 @@ class Leak:
 
 def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig) -> list[Leak]:
     """Validation rows that are exact or near duplicates of a row of ``train``, each with its best match."""
+    config = resolved(ctx, train, config)
     tfp = signatures(ctx, train, config)
     vfp = signatures(ctx, validation, config, reference=train)
     best: dict[int, Leak] = {}
@@ -327,3 +350,28 @@ def leaks(ctx: Context, validation: Source, train: Source, config: NearDupConfig
             found = best[rep]
             best[v_entry] = Leak(int(vfp.rows[v_entry]), found.train_source, found.train_row, found.similarity, found.exact)
     return sorted(best.values(), key=lambda leak: leak.row)
+
+
+def completion_similarities(source: Source, config: NearDupConfig, kept_row: int, rows: list[int]) -> dict[int, float]:
+    """Word n-gram Jaccard similarity of each of ``rows``' completions to ``kept_row``'s, normalised as ``config``
+    says (no boilerplate filter): whether a large cluster's rows are copies (near-identical completions too) or
+    templated prompts with different answers. For the rows of one cluster, so plain Python sets."""
+    from prep.measures.minhash import normalize_expr
+
+    wanted = [kept_row, *rows]
+    texts = (source.pair_rows().filter(pl.col("row").is_in(wanted))
+             .select("row", normalize_expr(pl.col("completion"), config).alias("text")))
+    n = config.ngram
+
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = text.split()
+        return {tuple(words)} if len(words) < n else {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+    sets = {row: grams(text) for row, text in texts.iter_rows()}
+    kept = sets.get(kept_row, set())
+    out = {}
+    for row in rows:
+        other = sets.get(row, set())
+        union = len(kept | other)
+        out[row] = len(kept & other) / union if union else 1.0
+    return out

@@ -26,6 +26,7 @@ from prep.dataset import SCHEMA, Source
 from prep.engine.context import Context
 from prep.engine.rule import PrepareAction, Rule
 from prep.measures.crosspairs import CrossPairs, pairs_once
+from prep.measures.labels import label_stats
 from prep.measures.minhash import NearDupConfig, components
 from prep.measures.neardup import (
     clusters,
@@ -33,6 +34,7 @@ from prep.measures.neardup import (
     provide_cross_candidates,
     provide_same_texts,
     provide_signatures,
+    resolve_compare,
 )
 from prep.measures.subsets import SubsetMeasures
 from prep.measures.text import (
@@ -242,7 +244,8 @@ class LeakCheck:
         found: set[int] = set()
         for rule in self.rules:
             if isinstance(rule.options, NearDupConfig):
-                measures = self._measures_for(rule.options.config())
+                # compare = "auto" decides on the training rows checked, as the rule would on them as a file
+                measures = self._measures_for(resolve_compare(rule.options, label_stats(ctx, sources[0]).label_like))
                 if among is None:
                     measures.rebase(*measures.own_boilerplate(train))
                 provide_signatures(ctx, sources[0], measures.config, measures.signatures(train))
