@@ -8,7 +8,9 @@ Both paths use PI001's default configuration (entity types, per-type minimum sco
 pipeline) on every prompt and every completion of the file (or of its first ``--rows`` rows):
 
 - **reference**: ``Detector.analyze`` on each text, one process: presidio's ``AnalyzerEngine.analyze`` with the
-  stock PhoneRecognizer on the whole text, which is "running the analyzer on every row";
+  stock PhoneRecognizer on the whole text, which is "running the analyzer on every row" (both paths include
+  prep's added recognizers, ``prep/measures/pii/recognizers.py``, and drop the spans that are not personal data,
+  ``prep/measures/pii/plausible.py``; the prefilter must let through every text the added recognizers match);
 - **prep**: ``Detector.detect`` on the whole column: the polars prefilter picks candidate texts and, for each, the
   entity types it could hold; only those go to presidio (with the windowed phone recognizer), on two processes.
 

@@ -541,7 +541,7 @@ LAST_NAMES = [
     "Ruiz", "Hughes", "Price", "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster",
     "Kowalski", "Müller", "O'Brien", "Okafor", "Tanaka", "Chen", "Singh", "Haddad", "Novak", "Larsen", "Rossi",
 ]
-EMAIL_DOMAINS = ["example.com", "example.org", "example.net", "mail.example.com", "example.co.uk"]
+EMAIL_DOMAINS = ["acme-mail.com", "postbox-mail.org", "inbox-mail.net", "mail.acme-mail.com", "webpost.co.uk"]  # not reserved: RFC 2606 domains are not personal data (PI001)
 # (country, bank-code digits, account digits): IBAN shapes with a valid mod-97 check (generate.py computes it).
 IBAN_SHAPES = [("DE", 8, 10), ("GB", 0, 0), ("FR", 10, 13), ("NL", 0, 0), ("ES", 8, 12), ("IT", 0, 0)]
 

@@ -68,7 +68,28 @@ class PiiDetected(Rule):
     - errors: EMAIL_ADDRESS, CREDIT_CARD (Luhn-checked), US_SSN, IBAN_CODE (checksum), PHONE_NUMBER. Each
       identifies a person or an account and is rarely anything else in ticket text.
     - warnings: IP_ADDRESS (personal data under GDPR, but also server and router addresses in technical
-      tickets) and CRYPTO (wallet addresses, checksum-validated; rare).
+      tickets) and CRYPTO (wallet addresses, checksum-validated; rare). **IP addresses need context**: one is
+      reported only when a word in the 60 characters before it says it belongs to someone's connection (`ip`,
+      `ipv4`, `ipv6`, presidio's own context words, or `address`, `client`, `user`, `customer`, `visitor`, `login`,
+      `connected`, `source`, `remote`, ...; `client_ip` counts). Decision (issue 17): presidio's IP_ADDRESS was
+      right on 2 of 46 hits in real data (the rest `::` in code, version-like strings, server addresses), and
+      presidio's context mechanism cannot help with the blank pipeline (no lemmas), so prep applies its own
+      context words rather than making the type opt-in: a user's address in a log line (`user 81.2.69.160 logged
+      in`) is still found, with no setting to remember.
+    - **Not personal data, never reported** (issue 17; `prep/measures/pii/plausible.py`): e-mail addresses at
+      reserved and documentation domains (RFC 2606 / 6761: `example.com`, `.net`, `.org` and their subdomains,
+      any `*.example`, `.test`, `.invalid`, `.localhost`, `.local`); loopback, private, unspecified, link-local,
+      multicast, reserved and documentation IP ranges (RFC 5737 / 3849: `127.0.0.1`, `10.x`, `192.168.x`,
+      `203.0.113.x`, `2001:db8::`, `::`); and digit strings that are numbers of another kind, where presidio saw
+      a phone or card number: decimals and pieces of longer dotted numbers (`3.14159265359`, `14.17.0025.17`),
+      year ranges (`86 2020-2021`), Unix timestamps (10 or 13 digits from 2001 to 2033), counting sequences
+      (`1 2 3 4 5 6 7 8 9 10`, `0123456789`) and perfect powers (`2147483648`).
+    - **Recall beyond presidio** (`prep/measures/pii/recognizers.py`): Luhn-valid 12-19 digit card numbers in the
+      Maestro, Diners, JCB, UnionPay, Discover, Visa, Mastercard and Amex ranges that presidio's pattern misses
+      (`5018 0000 0009`); numbers written with + and a country code phonenumbers does not validate
+      (`+874 330853910`); e-mails glued to the next word (`name@corp.comsend`, reported as `name@corp.com`,
+      score 0.8); 7-15 digits right after a word saying a phone number follows (`call me at (71) 355-018`,
+      score 0.4). The prefilter lets through every text they can match (tested).
     - off: UK_NHS (fires on US phone numbers written 212-555-0199 or +1 212 555 0199, about one in eleven in
       our measurements); MEDICAL_LICENSE (scores 1.0 on account and ticket numbers such as `BX6453790`: 0.9% of
       plain generated tickets); US_DRIVER_LICENSE, US_PASSPORT and US_BANK_NUMBER (letters-and-digits or digit-run
@@ -86,6 +107,30 @@ class PiiDetected(Rule):
       version strings into phone numbers. Numbers written with + and a country code are found whatever the
       region.
 
+    ## Measured
+    Issue 17, before and after, with the default options:
+
+    - every string field of each dataset in ../shared/data (`python bench/pii_datasets.py`; before: the same
+      command on the code before issue 17), texts with a detection: mbpp.jsonl 25 -> 5 (12 CREDIT_CARD and
+      7 PHONE_NUMBER spans on decimals, `-2147483648` and `0123456789`, 4 IP_ADDRESS on `::` and `192.168.0.1`:
+      gone; left: 2 addresses at real mail domains in `check_email` tests, errors, and 3 public addresses in
+      `check_IP` tests, warnings); mbpp_prompt_completion 4 -> 0; gpteacher_toolformer 9 -> 0 (`ping 8.8.8.8`
+      and other addresses with no word saying whose, reserved domains, decimals); alpaca_demo 5 -> 4 texts
+      (the decimals of a worked trigonometry answer gone; `(555) 123-4567` and the e-mails of a table kept); pii_small's
+      546 strings 43 -> 44; support_tickets 151 -> 151 (every customer e-mail kept); clinc150 train and val,
+      dbpedia, toy chat 0 -> 0.
+    - `prep lint <file> --model llama3-8b --select PI001 --format json`: mbpp_prompt_completion.jsonl 4 findings
+      (2 errors, 2 warnings) -> 0; every other dataset 0 -> 0 (support_tickets.csv has no prompt/completion
+      columns to lint).
+    - pii_small, row level (`python bench/pii_quality.py`; before: the same command on the code before issue
+      17): precision 1.00 for every type, before and after; recall EMAIL_ADDRESS, CREDIT_CARD, US_SSN and
+      IP_ADDRESS 1.00 -> 1.00, PHONE_NUMBER 0.67 -> 1.00 (the two misses, of 8 and 12 digits, are valid numbers
+      in no region; now found after a phone word, `call me at`).
+    - the seeded labelled set of `tests/test_pii_recall.py` (same command): CREDIT_CARD, 320 card rows of every
+      issuer range and length and 320 negatives, row recall 0.456 (presidio's recognizer) -> 1.000, false-positive
+      rows 11 -> 11; PHONE_NUMBER, 275 rows in 11 formats and 150 negatives (versions, seasons, decimals,
+      timestamps, counts), recall 0.880 -> 1.000, false-positive rows 51 -> 0.
+
     ## Why is this bad?
     A fine-tuned model memorises what it is trained on and can repeat it to anyone who prompts it. Customer
     e-mails, phone numbers, card numbers and national ids in training data are a compliance incident waiting to
@@ -94,9 +139,9 @@ class PiiDetected(Rule):
 
     ## Example
     ```
-    {"prompt": "I'm Ann, reach me at ann.lee@example.com or (415) 555-0132", "completion": "Thanks Ann!"}
+    {"prompt": "I'm Ann, reach me at ann.lee@acme-mail.com or (415) 555-0132", "completion": "Thanks Ann!"}
     ```
-    `prompt contains PII: EMAIL_ADDRESS x1 (a***@e***.com), PHONE_NUMBER x1 (****0132)`.
+    `prompt contains PII: EMAIL_ADDRESS x1 (a***@a***.com), PHONE_NUMBER x1 (****0132)`.
 
     ## Options
     - `error-entities` (list, default as above): presidio entity types reported as errors.

@@ -82,7 +82,7 @@ def test_placeholders_are_not_pii():
 
 
 def test_redact_replaces_spans_with_typed_placeholders():
-    text = "Mail ann.lee@example.com, card 4111 1111 1111 1111, call (415) 555-0132."
+    text = "Mail ann.lee@acme-mail.com, card 4111 1111 1111 1111, call (415) 555-0132."
     found = DEFAULT.analyze(text)
     assert pii.redact(text, found) == "Mail [EMAIL_ADDRESS], card [CREDIT_CARD], call [PHONE_NUMBER]."
     assert DEFAULT.analyze(pii.redact(text, found)) == []  # redacted text is clean
@@ -407,12 +407,12 @@ def test_no_output_format_contains_a_raw_pii_value(tmp_path, run_cli, caplog):
 
 
 def test_report_states_the_checked_entity_types(tmp_path, run_cli):
-    path = write_jsonl(tmp_path / "d.jsonl", [{"prompt": "mail ann.lee@example.com", "completion": "ok"}])
+    path = write_jsonl(tmp_path / "d.jsonl", [{"prompt": "mail ann.lee@acme-mail.com", "completion": "ok"}])
     code, out, _ = run_cli("lint", path, "--select", "PI001", "--model", "llama3-8b")
     assert code == 1
     note = " ".join(out[out.index("PI001: checked"):].split())
     assert "EMAIL_ADDRESS, CREDIT_CARD, US_SSN, IBAN_CODE, IP_ADDRESS, CRYPTO at score >= 0.5; PHONE_NUMBER at score >= 0.4" in note
-    assert "a***@e***.com" in out
+    assert "a***@a***.com" in out
     code, out, _ = run_cli("lint", path, "--select", "PI001", "--model", "llama3-8b", "--format", "json")
     notes = json.loads(out)["summary"]["notes"]["PI001"]
     assert notes["entities"] == list(DEFAULT.entities) and notes["spacy_model"] is None
@@ -477,7 +477,8 @@ def test_presidio_is_not_loaded_when_no_text_could_hold_pii(tmp_path):
     code = ("import sys, prep; r = prep.lint(sys.argv[1], models=['llama3-8b']); "
             "print(sorted({f.code for f in r.findings}), 'presidio_analyzer' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(clean)], capture_output=True, text=True, cwd=REPO, check=True)
-    assert out.stdout.strip() == "['LB002', 'SZ003'] False"
+    codes, loaded = out.stdout.strip().rsplit(" ", 1)
+    assert "PI001" not in codes and loaded == "False"  # other rules' findings are theirs
 
 
 def test_only_the_first_scan_chars_of_a_long_text_are_scanned_even_at_the_cut():
@@ -489,9 +490,9 @@ def test_only_the_first_scan_chars_of_a_long_text_are_scanned_even_at_the_cut():
     filler = "word " * (SCAN_CHARS // 5)
     head = filler[: SCAN_CHARS - 30]
     texts = [
-        head + " mail ann.lee@example.com and call 212-555-0199 later",  # the phone number crosses the cut
-        head + "x" * 40 + " ann.lee@example.com",  # only after the cut
-        "mail ann.lee@example.com",
+        head + " mail ann.lee@acme-mail.com and call 212-555-0199 later",  # the phone number crosses the cut
+        head + "x" * 40 + " ann.lee@acme-mail.com",  # only after the cut
+        "mail ann.lee@acme-mail.com",
     ]
     found = DEFAULT.detect(pl.Series(texts), processes=1)
     expected = {i: d for i, t in enumerate(texts) if (d := DEFAULT.analyze(t[:SCAN_CHARS], windowed=True))}

@@ -161,7 +161,7 @@ def test_sample_prepares_cleanly_and_relints_without_errors_or_leaks(tmp_path, r
 
 def test_pii_policies(tmp_path):
     records = [{"prompt": f"ticket w{i}x w{i}y", "completion": "ok"} for i in range(10)]
-    records.append({"prompt": "reach me at ann.lee@example.com", "completion": "ok"})
+    records.append({"prompt": "reach me at ann.lee@acme-mail.com", "completion": "ok"})
     dropped = _prepare(records, tmp_path / "drop")
     assert dropped["counts"]["excluded_by_reason"] == {"PI001": 1}
     redacted = _prepare(records, tmp_path / "redact", pii="redact")
@@ -352,7 +352,7 @@ def test_killing_prepare_never_leaves_a_partial_output(tmp_path):
 def test_excluded_long_texts_are_written_only_as_far_as_they_were_checked(tmp_path):
     from prep.limits import SCAN_CHARS
 
-    tail = " reach me at ann.lee@example.com"
+    tail = " reach me at ann.lee@acme-mail.com"
     records = [{"prompt": f"ticket w{i}x w{i}y", "completion": "ok"} for i in range(10)]
     records.append({"prompt": "log " * (SCAN_CHARS // 4 + 10) + tail, "completion": "ok"})
     manifest = _prepare(records, tmp_path / "out")
@@ -434,7 +434,7 @@ def test_redactions_edit_only_their_rows_and_leave_the_input_frame_as_it_was():
     from prep.prepare.decide import apply_redactions
 
     rng = random.Random(3)
-    texts = ["mail ann.lee@example.com now", "plain", None, "", "call me"]
+    texts = ["mail ann.lee@acme-mail.com now", "plain", None, "", "call me"]
     frame = pl.DataFrame({
         "source": [0] * 300 + [1] * 100, "row": list(range(300)) + list(range(100)),
         "prompt": [rng.choice(texts) for _ in range(400)], "completion": [rng.choice(texts) for _ in range(400)],

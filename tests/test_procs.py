@@ -66,7 +66,7 @@ def seed_tickets(session, table: str = "TICKETS") -> int:
     rows = [(" ".join(rng.sample(vocab, 12)), "Roaming fees") for _ in range(12)]
     rows += [(" ".join(rng.sample(vocab, 12)), "Slow data speed") for _ in range(8)]
     rows += [("I lost my phone on the bus yesterday", "Lost phone")] * 3  # 2 exact duplicates
-    rows += [("Reach me at ann.lee@example.com about my roaming bill", "Roaming fees")]
+    rows += [("Reach me at ann.lee@acme-mail.com about my roaming bill", "Roaming fees")]
     rows += [("Full transcript: " + "roaming charges again and again " * 1500, "Roaming fees")]
     session.sql(f"CREATE OR REPLACE TABLE {table} (PROMPT VARCHAR, COMPLETION VARCHAR, TICKET_ID NUMBER)").collect()
     values = ", ".join("(?, ?, ?)" for _ in rows)
@@ -184,7 +184,7 @@ def test_lint_writes_findings_and_a_run(session):
     stored = session.sql("SELECT CODE, ROW_INDEX, MESSAGE FROM PREP_FINDINGS WHERE RUN_ID = ?", params=[summary["run_id"]]).collect()
     assert sorted({code for code, _, _ in stored}) == ["DU001", "PI001", "TK001"]
     assert len(stored) == sum(summary["summary"]["by_code"].values())
-    assert not any("ann.lee@example.com" in message for _, _, message in stored)
+    assert not any("ann.lee@acme-mail.com" in message for _, _, message in stored)
     run = session.sql("SELECT KIND, SOURCE, BASE_MODEL FROM PREP_RUNS").collect()
     assert [tuple(r) for r in run] == [("lint", "TICKETS", "llama3-8b")]
 
@@ -260,7 +260,7 @@ def test_inside_snowflake_pii_detection_never_creates_a_process(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a process pool was created inside Snowflake")
 
-    texts = pl.Series([f"call 415-555-{i:04d} or mail a{i}@example.org" for i in range(400)])
+    texts = pl.Series([f"call 415-555-{i:04d} or mail a{i}@acme-mail.org" for i in range(400)])
     monkeypatch.setenv("PREP_PROCESSES", "2")
     monkeypatch.setattr(prep.measures.pii.pool, "ProcessPoolExecutor", refuse)
     monkeypatch.setattr(futures, "ProcessPoolExecutor", refuse)

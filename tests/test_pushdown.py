@@ -157,7 +157,7 @@ def seed_pii(session, model: str = "llama3-8b") -> int:
     n = seed_tickets(session)
     rows = [(f"ticket {i}: {text}", "Roaming fees" if i % 3 else f"call back {EDGE_CASES[-i % len(EDGE_CASES)]}",
              100 + i) for i, text in enumerate(EDGE_CASES * 2)]
-    rows += [("no personal data here", "reach ann.lee@example.com or 212-555-0199", 999), (None, "x@y.com", 998)]
+    rows += [("no personal data here", "reach ann.lee@acme-mail.com or 212-555-0199", 999), (None, "x@y.com", 998)]
     rows += _near_budget_rows(model)
     rows += [("call 212-555-0142 " + "roaming " * 7000, "Roaming fees", 990)]  # PII and over budget
     insert_rows(session, Name(("TICKETS",)), ["PROMPT", "COMPLETION", "TICKET_ID"], rows)

@@ -133,7 +133,7 @@ def pii_texts() -> list[str]:
     _strings(json.loads(path.read_text(encoding="utf-8")), texts)
     # real text with and without PII, a placeholder, and text over the scanned length
     texts += real_texts(per_file=40)[:400]
-    texts += ["mail [EMAIL] or <PHONE>", "x " * 40_000 + "bob@example.com"]
+    texts += ["mail [EMAIL] or <PHONE>", "x " * 40_000 + "bob@acme-mail.com"]
     return list(dict.fromkeys(t for t in texts if t.strip()))
 
 
@@ -146,7 +146,7 @@ def test_pii_equals_the_lint_findings_on_real_rows_with_and_without_pii():
 
 
 def test_pii_nulls_give_nulls_and_values_are_masked():
-    got = udfs.pii(batch_of([None, "write to alice.smith@example.com", ""]))
+    got = udfs.pii(batch_of([None, "write to alice.smith@acme-mail.com", ""]))
     assert got[0] is None and got[2] == []
     (detection,) = got[1]
     assert detection["entity"] == "EMAIL_ADDRESS" and "alice.smith" not in str(got.tolist())

@@ -162,9 +162,9 @@ def seed(session) -> dict[str, int]:
     rows = [(" ".join(rng.sample(vocab, 12)), "Roaming fees") for _ in range(12)]
     rows += [(" ".join(rng.sample(vocab, 12)), "Slow data speed") for _ in range(8)]
     rows += [("I lost my phone on the bus yesterday", "Lost phone")] * 3  # 2 exact duplicates
-    rows += [("Reach me at ann.lee@example.com about my roaming bill", "Roaming fees")]
+    rows += [("Reach me at ann.lee@acme-mail.com about my roaming bill", "Roaming fees")]
     rows += [("Full transcript: " + "roaming charges again and again " * 1500, "Roaming fees")]  # over the budget
-    bulk = [(f"Please write to customer{i}@example.com about order {i}", "Billing") for i in range(400)]
+    bulk = [(f"Please write to customer{i}@acme-mail.com about order {i}", "Billing") for i in range(400)]
     for table, data in (("TICKETS", rows), ("MAILS", bulk)):
         session.sql(f"CREATE OR REPLACE TABLE {table} (PROMPT VARCHAR, COMPLETION VARCHAR, TICKET_ID NUMBER)").collect()
         values = ", ".join("(?, ?, ?)" for _ in data)
@@ -288,7 +288,7 @@ def selfcheck(request: dict, sandbox: Sandbox) -> dict:
 
     from prep.quoting import default_detector
 
-    texts = pl.Series([f"call 415-555-{i:04d} or mail a{i}@example.org" for i in range(400)])
+    texts = pl.Series([f"call 415-555-{i:04d} or mail a{i}@acme-mail.org" for i in range(400)])
     marker = sys._xoptions.pop("snowflake_import_directory")
     before = len(sandbox.refusals)
     try:

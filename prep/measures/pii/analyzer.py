@@ -108,6 +108,9 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
         # the phone runs of a batch's texts, scanned at once by whoever analyses the batch (prep.measures.pii.pool)
         windowed_phones.prescanned = {}
         registry.add_recognizer(windowed_phones)
+    from prep.measures.pii.recognizers import extra_recognizers
+
+    registry.recognizers.extend(extra_recognizers())  # where presidio falls short (recognizers.py)
     analyzer_engine = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=[LANGUAGE])
     analyzer_engine.windowed_phones = windowed_phones if min_digits is not None else None
     return analyzer_engine

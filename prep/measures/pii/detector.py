@@ -11,6 +11,7 @@ import polars as pl
 from prep.limits import SCAN_CHARS
 from prep.measures.pii.analyzer import LANGUAGE, _blank_artifacts, analyzer
 from prep.measures.pii.masking import DEFAULT_ENTITIES, Detection, is_placeholder, mask
+from prep.measures.pii.plausible import not_personal
 from prep.measures.pii.pool import PARALLEL_MIN_TEXTS, Jobs, PendingDetections
 from prep.measures.pii.prefilter import (
     _PHONE_WITHOUT_DE,
@@ -101,7 +102,7 @@ class Detector:
 
     def analyze(self, text: str | None, entities: Sequence[str] | None = None, windowed: bool = False) -> list[Detection]:
         """presidio on one whole text for ``entities`` (default: all of this detector's), each at its minimum
-        score, placeholders dropped, values masked. ``windowed`` uses the windowed phone recognizer (same results)."""
+        score, placeholders and spans that are not personal data dropped (``plausible.py``), values masked. ``windowed`` uses the windowed phone recognizer (same results)."""
         if not text:
             return []
         entities = list(self.entities if entities is None else entities)
@@ -118,6 +119,8 @@ class Detector:
         out = []
         for r in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             if r.score < self.min_score(r.entity_type) or is_placeholder(text, r.start, r.end):
+                continue
+            if not_personal(r.entity_type, text, r.start, r.end):  # reserved domains and ranges, other numbers
                 continue
             value = text[r.start : r.end]
             out.append(Detection(r.entity_type, r.start, r.end, round(float(r.score), 4), mask(r.entity_type, value)))

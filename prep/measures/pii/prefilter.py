@@ -19,7 +19,8 @@ PREFILTERS: dict[str, str] = {
     # 4 characters of its punctuation class, and has >= 6 digits, except German national numbers, whose 4- and
     # 5-digit valid forms are 0?16[489]\d\d? (brute-forced over all 4- and 5-digit strings).
     "PHONE_NUMBER": rf"{_PH_START}(?:\d(?:{_PH_SEP}\d){{5}}|[1{_N}]{_PH_SEP}[6{_N}]{_PH_SEP}[489{_N}]{_PH_SEP}\d)",
-    "CREDIT_CARD": r"[13456]\d{3}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}",
+    # presidio's card pattern, or the issuer ranges of recognizers.CardRangeRecognizer
+    "CREDIT_CARD": r"[13456]\d{3}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}|[2-6]\d{3}(?:[- ]?\d){8,15}",
     "US_SSN": r"[0-9]{5}-[0-9]{4}|[0-9]{3}-[0-9]{6}|[0-9]{9}|[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}",
     "IBAN_CODE": r"(?i)[a-z]{2}[0-9]{2}(?:[ -]?[a-z0-9]{4}){2}",
     "IP_ADDRESS": r"(?i)[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|::|(?:[0-9a-f]{1,4}:){7}[0-9a-f]",
