@@ -195,7 +195,7 @@ def _not_deployed(*functions: str) -> dict:
             for kind, f in zip(("pii", "tokens"), functions)}
 
 
-@pytest.mark.parametrize("model", ["llama3-8b", "mistral-7b"])
+@pytest.mark.parametrize("model", ["llama3-8b", pytest.param("mistral-7b", marks=pytest.mark.slow)])
 def test_lint_measures_in_the_warehouse_with_the_procedures_findings(session, monkeypatch, model):
     n = seed_pii(session, model)
     local = lint.run(session, "TICKETS", model, {})
@@ -232,7 +232,7 @@ def test_one_function_deployed_pushes_down_its_measure_alone(session, monkeypatc
     assert _findings(session, pushed["run_id"]) == _findings(session, local["run_id"])
 
 
-@pytest.mark.parametrize("pii", ["drop", "redact", "keep"])
+@pytest.mark.parametrize("pii", [pytest.param("drop", marks=pytest.mark.slow), "redact", "keep"])
 def test_prepare_measures_in_the_warehouse_with_the_same_outputs(session, monkeypatch, pii):
     seed_pii(session)
     local = prepare.run(session, "TICKETS", "LOCAL", "llama3-8b", {"pii": pii, "errors": "keep"})
