@@ -47,7 +47,7 @@ def _sides(rng, n):
     return train, validation
 
 
-@pytest.mark.parametrize("few", [0, 1 << 20], ids=["hash-set", "bit-table"])
+@pytest.mark.parametrize("few", [pytest.param(0, marks=pytest.mark.slow), 1 << 20], ids=["hash-set", "bit-table"])
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
 def test_each_call_equals_the_full_lsh_as_rows_move_and_signatures_change(seed, few, monkeypatch):
     monkeypatch.setattr(crosspairs, "_FEW", few)  # each way of finding the keys both sides share

@@ -9,6 +9,8 @@ import random
 import polars as pl
 import pytest
 
+pytestmark = pytest.mark.slow  # labelled sets and ../shared scans: CI runs them, the quick run skips them
+
 from prep.measures import pii
 from prep.measures.pii.prefilter import PHONE_REGIONS
 from prep.measures.pii.recognizers import CARD_RANGES, card_brand, luhn

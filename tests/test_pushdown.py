@@ -218,6 +218,7 @@ def test_lint_measures_in_the_warehouse_with_the_procedures_findings(session, mo
     assert "ROW_NUMBER() OVER (ORDER BY SHA2(" in query  # the row's index is its rank by content hash, as read
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("deployed, kind", [((TOKEN_FUNCTION,), "tokens"), ((PII_FUNCTION,), "pii")])
 def test_one_function_deployed_pushes_down_its_measure_alone(session, monkeypatch, deployed, kind):
     seed_pii(session)
@@ -232,7 +233,7 @@ def test_one_function_deployed_pushes_down_its_measure_alone(session, monkeypatc
     assert _findings(session, pushed["run_id"]) == _findings(session, local["run_id"])
 
 
-@pytest.mark.parametrize("pii", [pytest.param("drop", marks=pytest.mark.slow), "redact", "keep"])
+@pytest.mark.parametrize("pii", [pytest.param("drop", marks=pytest.mark.slow), "redact", pytest.param("keep", marks=pytest.mark.slow)])
 def test_prepare_measures_in_the_warehouse_with_the_same_outputs(session, monkeypatch, pii):
     seed_pii(session)
     local = prepare.run(session, "TICKETS", "LOCAL", "llama3-8b", {"pii": pii, "errors": "keep"})

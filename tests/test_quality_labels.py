@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 
 import prep
 from prep.config import LabelSettings, Settings
 from prep.measures.labels import stats
 from tests.conftest import SAMPLE, shared
+
+pytestmark = pytest.mark.slow  # real datasets and hundreds of rows: CI runs them, the quick run skips them
 
 ONE = Settings(models=("llama3-8b",))
 

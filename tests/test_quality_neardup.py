@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 
 import polars as pl
+import pytest
 
 import prep
 from prep.config import Settings
+
+pytestmark = pytest.mark.slow  # real datasets and hundreds of rows: CI runs them, the quick run skips them
 
 ONE = Settings(models=("llama3-8b",), select=("DU002",))
 FOOTER = ("This e-mail and any attachments are confidential and intended solely for the addressee. If you are not "

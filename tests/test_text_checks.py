@@ -9,6 +9,8 @@ import json
 import polars as pl
 import pytest
 
+pytestmark = pytest.mark.slow  # labelled sets and ../shared scans: CI runs them, the quick run skips them
+
 import prep
 from prep.measures.flags import encoding_flags, missing_context, template_variables
 from tests.conftest import shared
