@@ -124,13 +124,15 @@ def _found(frame: pl.DataFrame) -> dict[str, dict[int, list[Detection]]]:
     return found
 
 
-def _token_counts(plan_models) -> list[Count]:
-    """The counts to push down: each text field, for each tokenizer family of the run that a built-in model has."""
+def _token_counts(models, margin: int) -> list[Count]:
+    """The counts to push down: each text field, for each tokenizer family of the run that a built-in model has,
+    with the count a text must exceed to be over a budget of ``models``."""
     builtin: dict[str, str] = {}
     for name, spec in sorted(builtin_catalog().items()):
         builtin.setdefault(spec.tokenizer, name)
-    families = sorted({m.tokenizer for m in plan_models} & set(builtin))
-    return [Count(f"T{len(TEXT_FIELDS) * i + j}", builtin[family], family, field, 0)
+    families = sorted({m.tokenizer for m in models} & set(builtin))
+    return [Count(f"T{len(TEXT_FIELDS) * i + j}", builtin[family], family, field,
+                  lowest_over(models, margin, field, family))
             for i, family in enumerate(families) for j, field in enumerate(TEXT_FIELDS)]
 
 
@@ -146,8 +148,7 @@ def pushdown(session, options: dict[str, Any], settings, rows_sql: str, text: tu
     if not any(callable(getattr(rule, "detector", None)) and rule.detector() == DEFAULT_DETECTOR
                for rule in the_plan.rules):
         why["pii"] = f"no rule detects with {PII_FUNCTION}'s defaults"
-    counts = [Count(c.alias, c.model, c.family, c.field, lowest_over(the_plan.models, settings.margin, c.field, c.family))
-              for c in _token_counts(the_plan.models)]
+    counts = _token_counts(the_plan.models, settings.margin)
     if not counts:
         why["tokens"] = f"no model of the run has a tokenizer {TOKEN_FUNCTION} knows"
     for kind, function in MEASURES.items():
