@@ -31,10 +31,13 @@ def reference_words(text: str) -> list[str]:
 
 
 def reference_shingles(prompt: str, completion: str, n: int = 2) -> set[tuple[str, ...]]:
+    """Word n-grams of prompt, separator and completion; a shingle starting in the completion is marked as the
+    completion's (per-field shingles: the same words in the prompt are another shingle)."""
     words = reference_words(prompt) + [mh.FIELD_SEPARATOR] + reference_words(completion)
     if len(words) < n:
         return {tuple(words)}
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    sep = words.index(mh.FIELD_SEPARATOR)
+    return {(("completion",) if i > sep else ()) + tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def plain_jaccard(a: set, b: set) -> float:
@@ -62,6 +65,18 @@ def test_vectorised_shingles_equal_the_slow_definition(ngram):
         hashes = mh.word_hashes(pl.Series(words, dtype=pl.String)).tolist()
         expected = [oracles.combine_python(hashes[j : j + ngram]) for j in range(max(1, len(words) - ngram + 1))] if words else []
         assert h[owner == i].tolist() == expected
+
+
+def test_a_shingle_of_the_completion_is_not_the_same_shingle_in_the_prompt():
+    """Per-field shingles: the completion's n-grams carry the field's salt, so ``int main`` frequent in code
+    completions is boilerplate of completions only, and the same words in a prompt are another shingle."""
+    text = pl.Series([f"int main {mh.FIELD_SEPARATOR} int main"])
+    owner, h = mh.shingles(text, 2)
+    words = mh.word_hashes(pl.Series(["int", "main", mh.FIELD_SEPARATOR], dtype=pl.String)).tolist()
+    int_main = oracles.combine_python(words[:2])
+    expected = [int_main, oracles.combine_python(words[1:3]), oracles.combine_python([words[2], words[0]]), int_main ^ mh.FIELD_SALT]
+    assert h.tolist() == expected
+    assert mh.shingles(pl.Series(["int main", "main int main"]), 2)[1].tolist()[0] == int_main  # no separator: no salt
 
 
 def test_normalisation_matches_the_plain_python_definition():

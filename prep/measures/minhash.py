@@ -41,6 +41,13 @@ import numpy as np
 import polars as pl
 
 from prep.limits import SCAN_CHARS, by_slices
+from prep.measures.shingling import (  # noqa: F401 (re-exported)
+    _COMBINE,
+    FIELD_SALT,
+    FIELD_SEPARATOR,
+    shingles,
+    word_hashes,
+)
 from prep.tokenizers import thread_count
 
 COMPARE = ("prompt+completion", "prompt", "completion", "auto")  # auto: prompt on label-like data, else both
@@ -54,15 +61,11 @@ BATCH_ROWS = 16_384
 BLOCK_SHINGLES = 4096
 # Below this many entries numpy's sorts beat polars' (whose per-call cost is then most of the time).
 SMALL_SORT = 100_000
-# Separates prompt from completion in the compared text; survives normalisation (it is added after it).
-FIELD_SEPARATOR = "\u2402"
 
 _U32 = np.uint32
 _U64 = np.uint64
 _MASK32 = (1 << 32) - 1
 _MASK64 = (1 << 64) - 1
-_COMBINE = 0x9E3779B97F4A7C15  # the 64-bit golden ratio, an odd multiplier
-_WORD_SEED = 0x5EED
 
 
 @dataclass(frozen=True)
@@ -166,12 +169,6 @@ def compared_text(frame: pl.DataFrame, config: NearDupConfig) -> pl.Series:
     return by_slices(frame, lambda part: part.lazy().select(expr.alias("text")).collect(engine="streaming")["text"])
 
 
-def word_hashes(words: pl.Series) -> np.ndarray:
-    """64-bit hashes of words, with polars' vectorised hash under a fixed seed: the same in every process for a
-    given polars version (the version is part of :meth:`NearDupConfig.config_id`)."""
-    return words.hash(seed=_WORD_SEED).to_numpy().astype(_U64, copy=False)
-
-
 def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> _U64(33))
     h = h * _U64(0xFF51AFD7ED558CCD)
@@ -194,54 +191,6 @@ def to_hash32(h64: np.ndarray | int) -> np.ndarray | int:
     if isinstance(h64, int):
         return ((h64 >> 32) ^ h64) & _MASK32
     return ((h64 >> _U64(32)) ^ (h64 & _U64(_MASK32))).astype(_U32)
-
-
-def shingles(texts: pl.Series, ngram: int) -> tuple[np.ndarray, np.ndarray]:
-    """Word n-gram shingles of each text: (owner index into ``texts``, 64-bit shingle hash), owner-ordered.
-
-    Texts are normalised (words separated by single spaces). Texts with no words have no shingles; a text with
-    fewer than ``ngram`` words has one shingle of all of them. A shingle's hash is ``h1 * C + h2 ...`` over its
-    words' hashes (mod 2^64, C odd): order-sensitive, and mixed again before MinHash by the affine32 scheme.
-    """
-    if len(texts) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, _U64)
-    words_per_text = (
-        pl.when(texts.str.len_bytes() > 0).then(texts.str.count_matches(" ", literal=True) + 1).otherwise(0)
-    )
-    counts = pl.select(words_per_text.alias("n"))["n"].to_numpy().astype(np.int64)
-    h = word_hashes(
-        pl.DataFrame({"text": texts})
-        .lazy()
-        .select(pl.col("text").str.split(" ").explode())
-        .collect(engine="streaming")["text"]
-    )
-    owner = np.repeat(np.arange(len(texts), dtype=np.int64), np.maximum(counts, 1))
-    if (counts == 0).any():  # an empty text splits into one empty word
-        keep = np.repeat(counts > 0, np.maximum(counts, 1))
-        owner, h = owner[keep], h[keep]
-    n = len(h)
-    if n == 0:
-        return owner, h
-    length = counts[owner]  # words in the row of each position
-    first = np.r_[True, owner[1:] != owner[:-1]]
-    combined = h.copy()
-    for k in range(1, ngram):
-        combined[: n - k] = combined[: n - k] * _U64(_COMBINE) + h[k:]
-    # A full n-gram starts at i when position i + n - 1 is in the same row.
-    full = np.zeros(n, dtype=bool)
-    if n >= ngram:
-        full[: n - ngram + 1] = owner[ngram - 1 :] == owner[: n - ngram + 1]
-    short = first & (length < ngram)
-    if short.any():
-        # Rows shorter than n: one shingle of all their words (rare, so a small loop over their lengths).
-        positions = np.flatnonzero(short)
-        value = h[positions].copy()
-        for k in range(1, ngram - 1):
-            has = length[positions] > k
-            value[has] = value[has] * _U64(_COMBINE) + h[positions[has] + k]
-        combined[positions] = value
-    keep = full | short
-    return owner[keep], combined[keep]
 
 
 # --- signatures -----------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import numpy as np
 import polars as pl
 
 from prep.measures.minhash import (
+    FIELD_SALT,
+    FIELD_SEPARATOR,
     NearDupConfig,
     Signatures,
     all_band_keys,
@@ -58,6 +60,8 @@ def shingle_words(texts: pl.Series, ngram: int, wanted: np.ndarray) -> dict[int,
         combined = hashes[: len(words) - ngram + 1].copy()
         for k in range(1, ngram):
             combined = combined * _COMBINE + hashes[k : len(words) - ngram + 1 + k]
+        if FIELD_SEPARATOR in words:  # the completion's shingles carry its salt, as minhash.shingles gives them
+            combined[words.index(FIELD_SEPARATOR) + 1 :] ^= np.uint64(FIELD_SALT)
         start = np.flatnonzero(combined == np.uint64(value))
         if len(start):
             found[value] = " ".join(words[int(start[0]) : int(start[0]) + ngram])
