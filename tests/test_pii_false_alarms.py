@@ -23,11 +23,14 @@ NOT_PII = [
     "area == 1256.6370614359173", "86 2020-2021", "season 1999/2000 ended", "driver 14.17.0025.17",
     "release v2.13.4567.89", "max_so_far = -2147483648", "powers [64, 262144, 5159780352]",
     "assert f(x) == 84.31372549019608", "A = arcsin(0.9235687435)", "router at 8.8.8.8",  # a public address, but nothing says whose
+    # placeholders seen in alpaca_demo (bench/rule_quality.py): area code 555 is no number anyone has, John Doe is nobody
+    "Phone: (555) 123-4567", "call 1-555-987-6543", "email: John.Doe-123%+@example-domain.com", "jane_doe@gmail.com",
 ]
 STILL_PII = [
     "reach me at ann.lee@acme-mail.com", "mail x@notexample.com", "call (415) 555-0132", "call 415.555.0132",
     "Tel: +44 20 7946 0958", "appel 01 23 45 67 89", "card 4111 1111 1111 1111", "my ip address is 8.8.8.8",
-    "user logged in from 81.2.69.160", "call 212-555-0199 ext. 42",
+    "user logged in from 81.2.69.160", "call 212-555-0199 ext. 42", "mail john.doerr@acme-mail.com",
+    "call (312) 555-1234",
 ]
 
 

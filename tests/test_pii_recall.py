@@ -125,10 +125,21 @@ def test_reported_misses_are_found(text, entity):
     assert entity in {d.entity for d in DEFAULT.analyze(text)}
 
 
-def test_glued_email_span_ends_at_the_domain():
-    text = "mail name@corp.comsend it"
+@pytest.mark.parametrize(
+    "text, address",
+    [("mail name@corp.comsend it", "name@corp.com"), ("reply to ewa.nowak@yahoo.co.ukthanks", "ewa.nowak@yahoo.co.uk"),
+     ("write keiko@proton.methanks", "keiko@proton.me"), ("an jan@web.dedanke", "jan@web.de"),
+     ("to tom@fastmail.fmcheers", "tom@fastmail.fm")],
+)
+def test_glued_email_span_ends_at_the_domain(text, address):
+    """Country-code domains too (the rule_quality bench injected glued .co.uk, .me, .de and .fm addresses)."""
     (found,) = DEFAULT.analyze(text)
-    assert text[found.start : found.end] == "name@corp.com"
+    assert text[found.start : found.end] == address
+
+
+def test_an_address_under_a_longer_domain_is_not_cut_short():
+    text = "write to ops@acme.community or dev@acme.dev"
+    assert sorted(text[d.start : d.end] for d in DEFAULT.analyze(text)) == ["dev@acme.dev", "ops@acme.community"]
 
 
 def test_every_generated_candidate_passes_the_prefilter():

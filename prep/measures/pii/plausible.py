@@ -1,7 +1,7 @@
 """Spans presidio reports that are not personal data (issue 17, item 3): reserved and documentation e-mail domains
 (RFC 2606 / 6761), loopback, private, unspecified, link-local and documentation IP addresses (RFC 5737 / 3849),
-and digit strings that are numbers of another kind: decimals, version strings, year ranges, Unix timestamps and
-counting sequences. A filter on presidio's results only: it drops spans, never adds one, so the prefilter stays a
+digit strings that are numbers of another kind: decimals, version strings, year ranges, Unix timestamps and
+counting sequences, and placeholders: John and Jane Doe's addresses and North American numbers under area code 555. A filter on presidio's results only: it drops spans, never adds one, so the prefilter stays a
 necessary condition and every path (lint, workers, ``PREP_PII``) gives the same results."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from itertools import pairwise
 
 _RESERVED_SECOND_LEVEL = ("example.com", "example.net", "example.org")
-_RESERVED_TLDS = ("example", "test", "invalid", "localhost", "local")
+RESERVED_TLDS = ("example", "test", "invalid", "localhost", "local")
 _DOC_V4 = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 _DOC_V6 = ipaddress.ip_network("2001:db8::/32")
 _YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s?[-\u2013/]\s?((?:19|20)?\d\d)\b")
@@ -24,12 +24,24 @@ IP_CONTEXT = re.compile(
 )
 
 
+# The placeholder person of English examples: john.doe, Jane_Doe-123, johndoe (a local part starting so).
+_PLACEHOLDER_LOCAL = re.compile(r"(?i)(?:john|jane)[._-]?doe(?![a-z])")
+# A North American number under area code 555: none is in service (phonenumbers does not validate them), so
+# `(555) 123-4567` is an example; `212-555-0199` is a valid number's shape and stays a phone.
+_NANP_555 = re.compile(r"^(?:\+?1[ .-]?)?\(?555\)?[ .-]?\d{3}[ .-]?\d{4}$")
+
+
+def placeholder_email(value: str) -> bool:
+    """Whether an e-mail address is John or Jane Doe's, the placeholder person."""
+    return bool(_PLACEHOLDER_LOCAL.match(value.strip()))
+
+
 def reserved_domain(value: str) -> bool:
     """Whether an e-mail address is at a reserved or documentation domain (RFC 2606 / 6761)."""
     domain = value.rpartition("@")[2].strip().rstrip(".").lower()
     return domain.endswith(_RESERVED_SECOND_LEVEL) and (
         domain in _RESERVED_SECOND_LEVEL or domain.endswith(tuple("." + d for d in _RESERVED_SECOND_LEVEL))
-    ) or domain.rpartition(".")[2] in _RESERVED_TLDS
+    ) or domain.rpartition(".")[2] in RESERVED_TLDS
 
 
 def reserved_ip(value: str) -> bool:
@@ -101,9 +113,11 @@ def _perfect_power(n: int) -> bool:
 def not_personal(entity: str, text: str, start: int, end: int) -> bool:
     """Whether a detection of ``entity`` at ``text[start:end]`` is not personal data (see the module's docs)."""
     if entity == "EMAIL_ADDRESS":
-        return reserved_domain(text[start:end])
+        return reserved_domain(text[start:end]) or placeholder_email(text[start:end])
     if entity == "IP_ADDRESS":
         return reserved_ip(text[start:end]) or not IP_CONTEXT.search(text[max(0, start - 60) : start])
+    if entity == "PHONE_NUMBER" and _NANP_555.match(text[start:end].strip()):
+        return True
     if entity in ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "UK_NHS"):
         return other_number(text, start, end)
     return False

@@ -23,6 +23,8 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 
+from prep.measures.pii.plausible import RESERVED_TLDS
+
 # Issuer identification ranges (prefix, lengths) of the brands presidio's card pattern leaves out some numbers of.
 CARD_RANGES: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "maestro": (("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763"), tuple(range(12, 20))),
@@ -88,8 +90,16 @@ class InternationalPhoneRecognizer(PatternRecognizer):
         return None if 8 <= len(re.sub(r"\D", "", pattern_text.replace("(0)", ""))) <= 15 else False
 
 
-_GLUED_TLDS = ("com", "net", "org", "edu", "gov", "info", "biz", "io")
-_GLUED = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(" + "|".join(_GLUED_TLDS) + r")([a-z]+)\b")
+# The top-level domains a glued address may end in: the generic ones and the country codes common in mail.
+_GLUED_TLDS = (
+    "com net org edu gov info biz io "
+    "uk de fr me fm ch nl it es ca au in jp ru br pl se no dk fi be at cz ie nz us co tv eu mx ar za kr cn"
+).split()
+_GLUED = re.compile(
+    r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.("
+    + "|".join(sorted(_GLUED_TLDS, key=len, reverse=True))  # the longest first: "com" before "co"
+    + r")([a-z]+)\b"
+)
 
 
 class GluedEmailRecognizer(EntityRecognizer):
@@ -108,8 +118,8 @@ class GluedEmailRecognizer(EntityRecognizer):
         results = []
         for match in _GLUED.finditer(text):
             local = match.group(0).partition("@")[0]
-            if local.startswith(".") or local.endswith("."):
-                continue
+            if local.startswith(".") or local.endswith(".") or match.group(1) + match.group(2) in RESERVED_TLDS:
+                continue  # not an address, or a whole one at a reserved domain (`a@nowhere.invalid` is not `.in`)
             results.append(RecognizerResult("EMAIL_ADDRESS", match.start(), match.end(1), 0.8))
         return results
 
