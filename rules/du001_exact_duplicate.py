@@ -32,6 +32,12 @@ class ExactDuplicate(Rule):
     class cap, prompts-only comparison on label-like data, clusters decided against the kept row, boilerplate from
     100 rows):
     clinc150 0 -> 0, mbpp 1 -> 1, alpaca_demo 14 -> 14, DBpedia 0 -> 0, support_tickets 22 -> 22 (unchanged).
+
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): recall 35/35 injected
+    exact copies (clinc150, support_tickets, mbpp, alpaca_demo). Not sampled for precision: the decision is
+    equality after the documented normalisation, checked by tests against an independent computation.
     """
 
     code = "DU001"

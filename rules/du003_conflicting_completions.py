@@ -29,6 +29,13 @@ class ConflictingCompletions(Rule):
     generative: "a different completion"), support_tickets sample 2 (label-like: "label noise"), clinc150,
     alpaca_demo (instruction as prompt), DBpedia 0; unchanged by issue 17, only the wording.
 
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): precision mbpp 3/3
+    (each the same task text with two different programs); recall 35/35 injected rows with the same prompt and
+    another row's completion. On generative data the message says "a different completion": the same prompt
+    answered two ways, often a prompt that lost its context.
+
     ## Example
     ```
     {"prompt": "My bill shows roaming fees", "completion": "Roaming fees"}

@@ -55,6 +55,12 @@ class LabelImbalance(Rule):
     rows, oos 100; every validation label is seen in training; no case/punctuation variants). mbpp and alpaca_demo
     stay not label-like (0 -> 0).
 
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): precision
+    support_tickets 1/1 (its service types are imbalanced as stated); clinc150 0 findings (balanced by
+    construction).
+
     ## Options
     - `max-ratio` (float, default `4.0`): largest over smallest class size above which the labels are skewed.
     - `max-share` (float, default `0.5`): share of the largest class above which the labels are skewed.

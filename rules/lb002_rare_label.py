@@ -42,6 +42,11 @@ class RareLabel(Rule):
     findings (every intent 100 rows, oos 100; every validation label is seen in training; no case/punctuation
     variants). mbpp and alpaca_demo stay not label-like (0 -> 0).
 
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): precision
+    support_tickets 1/1 (the rare service type is rare); clinc150 0 findings (every intent has 100 rows).
+
     ## Options
     - `min-examples` (int, default `10`): the fewest training rows a label should have.
     """

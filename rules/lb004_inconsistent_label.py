@@ -37,6 +37,12 @@ class InconsistentLabel(Rule):
     rows, oos 100; every validation label is seen in training; no case/punctuation variants). mbpp and alpaca_demo
     stay not label-like (0 -> 0).
 
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): recall 15/15 labels
+    injected in another case (clinc150 and support_tickets, the label-like sets), each reported once; before
+    issue 17 5/5 (support_tickets only: clinc150 was not label-like).
+
     ## Options
     None.
     """

