@@ -115,8 +115,9 @@ class PiiDetected(Rule):
       7 PHONE_NUMBER spans on decimals, `-2147483648` and `0123456789`, 4 IP_ADDRESS on `::` and `192.168.0.1`:
       gone; left: 2 addresses at real mail domains in `check_email` tests, errors, and 3 public addresses in
       `check_IP` tests, warnings); mbpp_prompt_completion 4 -> 0; gpteacher_toolformer 9 -> 0 (`ping 8.8.8.8`
-      and other addresses with no word saying whose, reserved domains, decimals); alpaca_demo 5 -> 4 texts
-      (the decimals of a worked trigonometry answer gone; `(555) 123-4567` and the e-mails of a table kept); pii_small's
+      and other addresses with no word saying whose, reserved domains, decimals); alpaca_demo 5 -> 2 texts
+      (the decimals of a worked trigonometry answer, `(555) 123-4567` and `John.Doe-123%+@example-domain.com`
+      gone; the e-mails of a table at `email.com` kept); pii_small's
       546 strings 43 -> 44; support_tickets 151 -> 151 (every customer e-mail kept); clinc150 train and val,
       dbpedia, toy chat 0 -> 0.
     - `prep lint <file> --model llama3-8b --select PI001 --format json`: mbpp_prompt_completion.jsonl 4 findings
