@@ -78,6 +78,32 @@ class Source:
         """Records the reader could not turn into a pair, of one problem ``kind``: ``row``, ``line``, ``problem``."""
         return self.frame.filter(pl.col("problem_kind") == kind).select("row", "line", "problem")
 
+    @property
+    def unit(self) -> str:
+        """What a 1-based place in this source is: ``line`` where the format has lines, else ``row``."""
+        return "row" if self.kind in ("parquet", "frame") else "line"
+
+    def number(self, row: int) -> int:
+        """The 1-based place of record ``row`` that locations and messages show: the line where it starts (JSONL,
+        JSON, CSV), or its 1-based row (Parquet, frames)."""
+        if self.unit == "line" and 0 <= row < self.frame.height:
+            frame = self.frame
+            found = frame["line"][row] if frame["row"][row] == row else frame.filter(pl.col("row") == row)["line"].first()
+            if found is not None:
+                return found
+        return row + 1
+
+    def place(self, row: int) -> str:
+        """How a message names record ``row``: ``line 7``, or ``row 7`` where the source has no lines."""
+        return f"{self.unit} {self.number(row)}"
+
+    def places(self, rows: list[int], limit: int = 5) -> str:
+        """``lines 3, 17, 42`` or ``lines 3, 17, 42, 51, 60 and 12 more``: the records of ``rows`` as :meth:`place`
+        names one."""
+        shown = ", ".join(str(self.number(r)) for r in rows[:limit])
+        more = f" and {len(rows) - limit:,} more" if len(rows) > limit else ""
+        return f"{self.unit}{'s' * (len(rows) != 1)} {shown}{more}"
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,

@@ -115,3 +115,8 @@ def terminal_safe(text: str) -> str:
     """``text`` with every character that could act on a terminal written as a ``\\uXXXX`` escape: the last
     pass over everything prep prints. (In JSON output the escape means the same character.)"""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 row``, ``2 rows``, ``1,204 entries``: a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

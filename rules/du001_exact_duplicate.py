@@ -23,7 +23,7 @@ class ExactDuplicate(Rule):
     {"prompt": "Where is my order?", "completion": "It ships today."}
     {"prompt": "Where is my  order? ", "completion": "It ships today."}
     ```
-    Row 1: `exact duplicate of row 0 (kept; 2 rows in the group)`.
+    Line 2: `exact duplicate of line 1 (kept; 2 rows in the group)`.
 
     ## Measured
     `prep lint FILE --model llama3-8b --format json` on ../shared/data (alpaca_demo with `--prompt-col instruction
@@ -58,7 +58,7 @@ class ExactDuplicate(Rule):
         for row, kept, size in dupes.iter_rows():
             yield self.finding(
                 source.name,
-                f"exact duplicate of row {kept} (kept; {size} rows in the group)",
+                f"exact duplicate of {source.place(kept)} (kept; {size} rows in the group)",
                 row=row,
                 evidence=Copy(kept),
                 kept_row=kept,

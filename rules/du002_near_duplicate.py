@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from prep.engine.rule import PrepareAction, Rule, row_list
+from prep.engine.rule import PrepareAction, Rule
 from prep.finding import Copy, Severity
 from prep.limits import SCAN_CHARS, long_rows
 from prep.measures.minhash import NearDupConfig
@@ -90,7 +90,7 @@ class NearDuplicate(Rule):
     {"prompt": "My bill shows $90 of roaming fees from my trip to Japan. Please refund them.", "completion": "Roaming fees"}
     {"prompt": "My bill shows $90 in roaming fees from my trip to Japan, please refund them!", "completion": "Roaming fees"}
     ```
-    Row 1 (two rows, one label: label-like, so the prompts are compared): `near duplicate of row 0 (kept; similarity
+    Line 2 (two rows, one label: label-like, so the prompts are compared): `near duplicate of line 1 (kept; similarity
     0.75; cluster 0 has 2 rows; same label)`.
 
     ## Measured
@@ -170,9 +170,9 @@ class NearDuplicate(Rule):
                     source.name,
                     f"cluster {cluster.id} of {cluster.size:,} rows ({cluster.distinct:,} distinct texts) is larger "
                     f"than max-cluster-size ({limit}) and its completions differ ({below:,} of "
-                    f"{len(cluster.members):,} rows' completions below {config.threshold:.2f} similarity to row "
-                    f"{cluster.kept_row}'s): likely templated text, so no row is marked as a duplicate; rows "
-                    f"{row_list(cluster.rows)}",
+                    f"{len(cluster.members):,} rows' completions below {config.threshold:.2f} similarity to "
+                    f"{source.place(cluster.kept_row)}'s): likely templated text, so no row is marked as a duplicate; "
+                    f"{source.places(cluster.rows)}",
                     row=cluster.rows[0],
                     cluster=cluster.id,
                     cluster_size=cluster.size,
@@ -195,7 +195,7 @@ class NearDuplicate(Rule):
                     extra["completions_similar"] = round(copies_of[cluster.id][2], 4)
                 yield self.finding(
                     source.name,
-                    f"near duplicate of row {cluster.kept_row} (kept; similarity {member.similarity_to_kept:.2f}; "
+                    f"near duplicate of {source.place(cluster.kept_row)} (kept; similarity {member.similarity_to_kept:.2f}; "
                     f"cluster {cluster.id} has {cluster.size} rows{label})",
                     row=member.row,
                     cluster=cluster.id,

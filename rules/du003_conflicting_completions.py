@@ -1,6 +1,6 @@
 import polars as pl
 
-from prep.engine.rule import Rule, row_list
+from prep.engine.rule import Rule
 from prep.finding import Severity
 from prep.measures.labels import label_stats
 from prep.measures.text import exact_keys
@@ -41,7 +41,7 @@ class ConflictingCompletions(Rule):
     {"prompt": "My bill shows roaming fees", "completion": "Roaming fees"}
     {"prompt": "My bill shows roaming fees", "completion": "Closing account"}
     ```
-    Row 1: `same prompt as row 0 with a different completion (2 distinct completions in rows 0, 1)`.
+    Line 2: `same prompt as line 1 with a different completion (2 distinct completions in lines 1, 2)`.
     """
 
     code = "DU003"
@@ -64,11 +64,11 @@ class ConflictingCompletions(Rule):
                 if completion == first_completion:
                     continue
                 if label_like:
-                    message = (f"same prompt as row {first_row} with a different label (label noise; {distinct} "
-                               f"distinct labels in rows {row_list(rows)})")
+                    message = (f"same prompt as {source.place(first_row)} with a different label (label noise; {distinct} "
+                               f"distinct labels in {source.places(rows)})")
                 else:
-                    message = (f"same prompt as row {first_row} with a different completion ({distinct} distinct "
-                               f"completions in rows {row_list(rows)}): one prompt answered differently, often a "
+                    message = (f"same prompt as {source.place(first_row)} with a different completion ({distinct} distinct "
+                               f"completions in {source.places(rows)}): one prompt answered differently, often a "
                                f"lost context or a stale answer")
                 yield self.finding(
                     source.name,

@@ -13,7 +13,8 @@ class EmptySource(Rule):
     exported. Every other rule would pass vacuously, so this one makes the emptiness an error.
 
     ## Example
-    A `train.jsonl` of zero bytes: `no records (the file is empty or holds only a header)`.
+    A `train.jsonl` of zero bytes: `no records (the file is empty)`; a `train.json` holding `[]`: `no records
+    (the JSON array is empty)`.
     """
 
     code = "IO002"
@@ -22,4 +23,15 @@ class EmptySource(Rule):
 
     def check_source(self, ctx, source):
         if source.n_records == 0:
-            yield self.finding(source.name, "no records (the file is empty or holds only a header)", role=source.role)
+            yield self.finding(source.name, f"no records ({_why_empty(source)})", role=source.role)
+
+
+def _why_empty(source) -> str:
+    if source.size_bytes == 0:
+        return "the file is empty"
+    return {
+        "jsonl": "the file holds only blank lines",
+        "json": "the JSON array is empty",
+        "csv": "the file holds only a header",
+        "parquet": "the table has no rows",
+    }.get(source.kind, "no rows")

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from prep.engine.rule import Rule
 from prep.finding import Severity
 from prep.measures.labels import label_stats
+from prep.quoting import counted
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Options:
 
 
 def _share(n: int, total: int) -> str:
-    return f"{n:,} rows, {n / total:.0%}"
+    return f"{counted(n, 'row')}, {n / total:.0%}"
 
 
 class LabelImbalance(Rule):
@@ -91,7 +92,7 @@ class LabelImbalance(Rule):
             names = list(shown)
             yield self.finding(
                 source.name,
-                f"label '{stats.shown(largest)}' has {most:,} rows, {share:.0%} of {total:,} labelled rows, {ratio:.1f}x "
+                f"label '{stats.shown(largest)}' has {counted(most, 'row')}, {share:.0%} of {total:,} labelled rows, {ratio:.1f}x "
                 f"the smallest class '{stats.shown(smallest)}' ({_share(fewest, total)}); {len(stats.counts)} classes: "
                 + ", ".join(f"{label} {n:,}" for label, n in list(shown.items())[:10])
                 + (", ..." if len(stats.counts) > 10 else ""),

@@ -34,9 +34,9 @@ class TrainValidationLeak(Rule):
     checkpoint, epochs or model.
 
     ## Example
-    Training row 12 `{"prompt": "Where is my order #123?", "completion": "It ships today."}` and validation
-    row 3 `{"prompt": "where is my order #123", "completion": "It ships today"}`:
-    `exact duplicate of training row 12 after normalisation (similarity 1.00)`.
+    Line 13 of `train.jsonl` `{"prompt": "Where is my order #123?", "completion": "It ships today."}` and line 4
+    of `validation.jsonl` `{"prompt": "where is my order #123", "completion": "It ships today"}`:
+    `exact duplicate of training line 13 after normalisation (similarity 1.00)`.
 
     ## Measured
     `prep lint FILE --model llama3-8b --format json` on ../shared/data (alpaca_demo with `--prompt-col instruction
@@ -81,6 +81,7 @@ class TrainValidationLeak(Rule):
             compared = resolved(ctx, validation, config).compare
             completions = _completions(validation) if compared == "prompt" else {}
             train_completions = {t.name: _completions(t) for t in ctx.train} if compared == "prompt" else {}
+            trains = {t.name: t for t in ctx.train}
             for row in sorted(best):
                 leak = best[row]
                 where = "" if len(ctx.train) == 1 else f" of {leak.train_source}"
@@ -92,10 +93,11 @@ class TrainValidationLeak(Rule):
                     extra = {"same_label": same}
                     label = "; same label" if same else "; different label"
                     kind = "prompt " + ("identical to" if leak.exact else "near duplicate of")
-                    message = (f"{kind} the prompt of training row {leak.train_row}{where}{suffix} "
+                    message = (f"{kind} the prompt of training {trains[leak.train_source].place(leak.train_row)}"
+                               f"{where}{suffix} "
                                f"(similarity {leak.similarity:.2f}{label})")
                 else:
-                    message = (f"{kind} of training row {leak.train_row}{where}{suffix} "
+                    message = (f"{kind} of training {trains[leak.train_source].place(leak.train_row)}{where}{suffix} "
                                f"(similarity {leak.similarity:.2f})")
                 yield self.finding(
                     validation.name,

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from prep.engine.rule import Rule
 from prep.finding import Severity
 from prep.measures.tokens import text_stats
+from prep.quoting import counted
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class TooFewRows(Rule):
         if rows < self.options.min_rows:
             yield self.finding(
                 train[0].name,
-                f"training data has {rows:,} usable rows, fewer than the {self.options.min_rows:,} a useful "
+                f"training data has {counted(rows, 'usable row')}, fewer than the {self.options.min_rows:,} a useful "
                 "fine-tune needs",
                 rows=rows,
                 min_rows=self.options.min_rows,

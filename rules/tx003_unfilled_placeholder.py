@@ -3,10 +3,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from prep.dataset import TEXT_FIELDS
-from prep.engine.rule import Rule, row_list
+from prep.engine.rule import Rule
 from prep.finding import Severity
 from prep.measures.flags import template_variables
-from prep.quoting import quote
+from prep.quoting import counted, quote
 
 EXAMPLE_ROWS = 5
 
@@ -117,7 +117,7 @@ class UnfilledPlaceholder(Rule):
             in_fields = ", ".join(f"{name} {count:,}" for name, count in fields.items())
             yield self.finding(
                 source.name,
-                f"'{shown}' is in {n:,} of {total:,} rows ({n / total:.0%}) ({in_fields}): rows {row_list(rows)}; "
+                f"'{shown}' is in {n:,} of {counted(total, 'row')} ({n / total:.0%}) ({in_fields}): {source.places(rows)}; "
                 "an unfilled template variable?",
                 variable=shown,
                 rows=n,

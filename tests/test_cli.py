@@ -32,14 +32,14 @@ def test_clean_file_exits_0(run_cli, good):
 def test_error_findings_exit_1_with_one_line_each(run_cli, bad):
     code, out, _ = run_cli("lint", bad, "--model", "llama3-8b")
     assert code == 1
-    assert f"{bad}:120: SC003 empty-value completion is empty" in out.splitlines()
+    assert f"{bad}:121: SC003 empty-value completion is empty" in out.splitlines()  # 1-based line, row 120
 
 
 def test_warnings_alone_exit_0(run_cli, tmp_path):
     path = write_jsonl(tmp_path / "dup.jsonl", GOOD + [GOOD[0]])
     code, out, _ = run_cli("lint", path, "--model", "llama3-8b")
     assert code == 0
-    assert "DU001 exact-duplicate exact duplicate of row 0" in out
+    assert f"{path}:121: DU001 exact-duplicate exact duplicate of line 1 (kept" in out
 
 
 def test_json_output_is_stable(run_cli, bad):
@@ -59,6 +59,7 @@ def test_json_output_is_stable(run_cli, bad):
             "message": "completion is empty",
             "source": str(bad),
             "row": 120,
+            "line": 121,
             "field": "completion",
             "data": {"length": 0},
         }
@@ -97,11 +98,11 @@ def test_many_models_end_with_a_fit_table(run_cli):
         (["lint", "nope.jsonl", "--model", "llama3-8b"], "nope.jsonl: no such file"),
         (["lint", "{sample}", "--model", "llama3-9b"], "unknown base model 'llama3-9b' (did you mean 'llama3-8b'?)"),
         (["lint", "{sample}"], "no base model given"),
-        (["lint", "{sample}", "--model", "llama3-8b", "--select", "TK009"], "unknown rule or prefix 'TK009'"),
+        (["lint", "{sample}", "--model", "llama3-8b", "--select", "TK009"], "--select: unknown rule or prefix 'TK009'"),
         (["lint", "{sample}", "--model", "llama3-8b", "--epochs", "0"], "--epochs"),
         (["lint", "{sample}", "--model", "llama3-8b", "--margin", "-1"], "--margin"),
         (["lint", "{sample}", "--model", "llama3-8b", "--format", "xml"], "--format"),
-        (["lint", "{sample}", "--model", "llama3-8b", "--bogus"], "No such option '--bogus'"),
+        (["lint", "{sample}", "--model", "llama3-8b", "--bogus"], "No such option '--bogus'; try 'prep lint -h' for help"),
         (["lint", "{sample}", "--model", "llama3-8b", "--config", "missing.toml"], "missing.toml: config file not found"),
     ],
 )
@@ -195,5 +196,5 @@ def test_console_script_runs_without_traceback(tmp_path):
     )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert f"{broken}:1: IO001 unreadable-record line 2: invalid JSON" in proc.stdout
-    assert f"{broken}:2: IO001 unreadable-record line 3: invalid JSON" in proc.stdout
+    assert f"{broken}:2: IO001 unreadable-record line 2: invalid JSON" in proc.stdout
+    assert f"{broken}:3: IO001 unreadable-record line 3: invalid JSON" in proc.stdout

@@ -42,7 +42,8 @@ def test_stale_baseline_entries_are_warned_about(tmp_path, run_cli):
     data.write_text("\n".join(lines) + "\n")
     code, _, err = run_cli("lint", data, "--model", "llama3-8b", "--baseline", baseline)
     assert code == 0
-    assert err.startswith("prep: warning: 1 baseline entries no longer match (fixed, or the row changed): PI001")
+    assert err.startswith("prep: warning: 1 baseline entry no longer matches (fixed, or the row changed): PI001")
+    assert ":None" not in err and err.rstrip().endswith("record 3")  # 1-based, as locations are
 
 
 def test_bad_baseline_files_are_one_line_errors(tmp_path, run_cli):

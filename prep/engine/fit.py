@@ -11,6 +11,7 @@ from prep.config import MAX_EPOCHS
 from prep.dataset import TEXT_FIELDS
 from prep.engine.context import Context
 from prep.measures.tokens import over_budget, text_stats
+from prep.quoting import counted
 
 
 def max_epochs(model: ModelSpec, rows: int) -> int:
@@ -42,7 +43,9 @@ class Fit:
 
     @property
     def fits(self) -> bool:
-        return self.rows_over_prompt == 0 and self.rows_over_completion == 0 and self.within_cap and self.within_row_limit
+        """Trainable as it is: some rows, none over a budget, within the data cap and the row limit (``prep
+        estimate`` and the fit table agree on this)."""
+        return self.rows > 0 and self.rows_over_prompt == 0 and self.rows_over_completion == 0 and self.within_cap and self.within_row_limit
 
     @property
     def max_epochs(self) -> int:
@@ -55,7 +58,7 @@ class Fit:
             out.append("no training rows")
         over = self.rows_over_prompt + self.rows_over_completion
         if over:
-            out.append(f"{over} rows over {self.model.name}'s token budgets would be truncated")
+            out.append(f"{counted(over, 'row')} over {self.model.name}'s token budgets would be truncated")
         if not self.within_cap:
             out.append(f"{self.data_bytes:,} bytes, over the {self.model.data_cap_bytes:,}-byte cap")
         if not self.within_row_limit:

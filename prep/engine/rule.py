@@ -169,8 +169,3 @@ def iter_rule_classes(modules: Iterable[Any]) -> Iterator[type[Rule]]:
             if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__:
                 yield obj
 
-
-def row_list(rows: list[int], limit: int = 5) -> str:
-    """'3, 17, 42' or '3, 17, 42, 51, 60 and 12 more', for messages that name rows."""
-    shown = ", ".join(str(r) for r in rows[:limit])
-    return shown if len(rows) <= limit else f"{shown} and {len(rows) - limit:,} more"

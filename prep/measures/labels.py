@@ -33,7 +33,7 @@ import polars as pl
 
 from prep.config import LabelSettings
 from prep.engine.context import source_key
-from prep.quoting import quote_values, quoted_keys
+from prep.quoting import counted, quote_values, quoted_keys
 
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -99,7 +99,7 @@ def stats(pairs: pl.DataFrame, settings: LabelSettings, decide: bool = True) -> 
     elif settings.mode == "off":
         like, reason = False, "labels.mode = 'off'"
     elif n < 2:
-        like, reason = False, f"{n} labelled row(s)"
+        like, reason = False, f"{counted(n, 'labelled row')}"
     elif k > max(1.0, settings.max_distinct_share * n):
         like, reason = False, f"{k:,} distinct completions in {n:,} rows, over max-distinct-share"
     elif any(len(label) > settings.max_label_chars for label in counts):
@@ -107,7 +107,7 @@ def stats(pairs: pl.DataFrame, settings: LabelSettings, decide: bool = True) -> 
     elif k > settings.max_classes:
         like, reason = _many_classes(counts, n, settings.max_classes)
     else:
-        like, reason = True, f"{k} distinct short completions in {n:,} rows"
+        like, reason = True, f"{counted(k, 'distinct short completion')} in {n:,} rows"
     return LabelStats(label_like=like if decide else False, reason=reason, frame=frame, counts=counts, first_row=first)
 
 

@@ -10,9 +10,16 @@ from xml.etree import ElementTree as ET
 
 from prep.engine.run import LintResult
 from prep.finding import Severity
-from prep.reporters.locations import line_index, line_of
+from prep.reporters.locations import display_line, line_index
 
 ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _where(finding, index) -> str:
+    """``path:line`` as the text output shows it (the 1-based line, or row where there are no lines); the path
+    alone for a finding about the whole source."""
+    line = display_line(finding, index)
+    return finding.source if line is None else f"{finding.source}:{line}"
 
 
 def render(result: LintResult) -> str:
@@ -32,11 +39,7 @@ def render(result: LintResult) -> str:
                 failure = ET.SubElement(
                     case, "failure", type=worst.value, message=f"{len(found)} finding{'s' if len(found) != 1 else ''}"
                 )
-                failure.text = "\n".join(
-                    f"{source.name}:{line_of(f, index) or (f.row if f.row is not None else '-')}: "
-                    f"{f.severity.value}: {f.message}"
-                    for f in found
-                )
+                failure.text = "\n".join(f"{_where(f, index)}: {f.severity.value}: {f.message}" for f in found)
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("errors", "0")

@@ -19,3 +19,12 @@ def line_of(finding: Finding, index: dict[str, dict[int, int]]) -> int | None:
     if finding.row is None:
         return None
     return index.get(finding.source, {}).get(finding.row)
+
+
+def display_line(finding: Finding, index: dict[str, dict[int, int]]) -> int | None:
+    """The 1-based place people and editors look for a finding: the line where its record starts, the 1-based row
+    where the format has no lines (Parquet, frames); None for a finding about a whole source."""
+    if finding.row is None:
+        return None
+    line = index.get(finding.source, {}).get(finding.row)
+    return line if line is not None else finding.row + 1

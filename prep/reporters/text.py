@@ -1,11 +1,18 @@
-"""``--format text``: one line per finding (``source:row: CODE name message``), a fit table, a summary."""
+"""``--format text``: one line per finding (``path:line: CODE name message``, the 1-based line where the record
+starts, or the 1-based row where the format has no lines), a fit table, notes, a summary line; the per-rule table
+with ``statistics``; only the findings and the summary line with ``quiet``."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 from prep.engine.run import LintResult
 from prep.finding import Severity
+from prep.reporters.locations import display_line, line_index
+
+# The ANSI colour of a finding's code per severity, on a terminal (see prep.cli: never with NO_COLOR or a pipe).
+COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def _size(n: int) -> str:
@@ -20,19 +27,39 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def render(result: LintResult) -> str:
-    lines = []
+def _plain(text: str, severity: str | None = None) -> str:
+    return text
+
+
+def render(
+    result: LintResult,
+    *,
+    statistics: bool = False,
+    quiet: bool = False,
+    style: Callable[[str, str | None], str] = _plain,
+) -> str:
+    """The report. ``style(text, severity)`` may decorate the parts that are prep's own words (codes, the summary),
+    never the data: pass one that also makes the rest safe for a terminal (prep.cli does)."""
+    index = line_index(result)
+    findings = []
     for f in result.findings:
-        where = f.source if f.row is None else f"{f.source}:{f.row}"
-        lines.append(f"{where}: {f.code} {f.name} {f.message}")
+        line = display_line(f, index)
+        where = f.source if line is None else f"{f.source}:{line}"
+        findings.append(f"{style(where + ':', None)} {style(f.code, f.severity.value)} {style(f'{f.name} {f.message}', None)}")
+    blocks = [findings] if findings else []
+    if not quiet:
+        blocks += [[style(line, None) for line in block] for block in _details(result, statistics)]
+    blocks.append([style(_summary_line(result), None)])
+    if quiet:  # findings and the summary line, nothing between them
+        return "".join(line + "\n" for block in blocks for line in block)
+    return "\n\n".join("\n".join(block) for block in blocks) + "\n"
+
+
+def _details(result: LintResult, statistics: bool) -> list[list[str]]:
+    """Blocks of lines: the fit table, the per-rule table (with ``statistics``), each note."""
+    blocks: list[list[str]] = []
     if result.fits:
         settings = result.settings
-        if lines:
-            lines.append("")
-        lines.append(
-            f"Fit of the training data per base model (margin {settings.margin} tokens per side, "
-            f"{settings.epochs} epochs):"
-        )
         rows = [["model", "prompt over", "completion over", "tokens cut", "data / cap", "rows / limit", "fits"]]
         for fit in result.fits:
             rows.append(
@@ -46,17 +73,22 @@ def render(result: LintResult) -> str:
                     "yes" if fit.fits else "NO",
                 ]
             )
-        lines += ["  " + line for line in _table(rows)]
-    summary = result.summary()
-    if summary["by_code"]:
-        lines.append("")
-        lines.append("Findings by rule:")
+        title = (f"Fit of the training data per base model (margin {settings.margin} tokens per side, "
+                 f"{settings.epochs} epochs):")
+        blocks.append([title, *("  " + line for line in _table(rows))])
+    by_code = result.summary()["by_code"]
+    if statistics and by_code:
         names = {f.code: (f.name, f.severity.value) for f in result.findings}
-        rows = [[code, names[code][0], names[code][1], f"{count:,}"] for code, count in summary["by_code"].items()]
-        lines += ["  " + line for line in _table(rows)]
+        rows = [[code, names[code][0], names[code][1], f"{count:,}"] for code, count in by_code.items()]
+        blocks.append(["Findings by rule:", *("  " + line for line in _table(rows))])
     for code, note in result.notes.items():
-        lines += ["", *textwrap.wrap(f"{code}: {note['text']}", width=110, subsequent_indent="  ")]
-    lines.append("")
+        if code in ("min-severity", "baseline"):
+            continue  # on the summary line
+        blocks.append(textwrap.wrap(f"{code}: {note['text']}", width=110, subsequent_indent="  "))
+    return blocks
+
+
+def _summary_line(result: LintResult) -> str:
     n_rows = sum(s.n_records for s in result.sources)
     counts = ", ".join(
         f"{n:,} {label}{'s' * (n != 1 and label != 'info')}"
@@ -67,8 +99,9 @@ def render(result: LintResult) -> str:
         )
     )
     sources = len(result.sources)
-    lines.append(
-        f"{counts} in {n_rows:,} rows of {sources} source{'s' * (sources != 1)}; "
+    # findings left out by a filter are counted on the one line even --quiet prints: none disappears unsaid
+    left_out = "".join(f"; {result.notes[key]['text']}" for key in ("min-severity", "baseline") if key in result.notes)
+    return (
+        f"{counts} in {n_rows:,} row{'s' * (n_rows != 1)} of {sources} source{'s' * (sources != 1)}{left_out}; "
         f"models: {', '.join(m.name for m in result.models)}."
     )
-    return "\n".join(lines) + "\n"
