@@ -34,10 +34,11 @@ import polars as pl
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from prep.rules.pi001_pii_detected import PiiDetected  # noqa: E402
+
 import prep  # noqa: E402
 from prep.config import Settings  # noqa: E402
 from prep.measures.pii import analyzer  # noqa: E402
-from rules.pi001_pii_detected import PiiDetected  # noqa: E402
 
 
 def main() -> int:

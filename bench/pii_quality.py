@@ -25,7 +25,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rules.pi001_pii_detected import PiiDetected
+from prep.rules.pi001_pii_detected import PiiDetected
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "pii_small" / "generated_small.json"
 

@@ -30,7 +30,7 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {repo!r})
 from snowflake.snowpark import Session
-import prep, procs.lint, procs.prepare
+import prep, prep.procs.lint, prep.procs.prepare
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -42,9 +42,9 @@ session.sql("USE SCHEMA PREPDB.BENCH").collect()
 base = status("VmRSS:")
 t0 = time.perf_counter()
 if sys.argv[2] == "lint":
-    out = procs.lint.run(session, "TICKETS", "llama3-8b", {{}})
+    out = prep.procs.lint.run(session, "TICKETS", "llama3-8b", {{}})
 else:
-    out = procs.prepare.run(session, "TICKETS", "SUPPORT", "llama3-8b", {{}})
+    out = prep.procs.prepare.run(session, "TICKETS", "SUPPORT", "llama3-8b", {{}})
 wall = time.perf_counter() - t0
 print(json.dumps({{"baseline_mb": base, "peak_mb": status("VmHWM:"), "wall_s": wall, "rows": out.get("rows")}}))
 """

@@ -2,8 +2,8 @@
 process, with nothing given, with token counts given, and with token counts and PII detections given, as
 procs/pushdown.py gives them (the counts of rows over the lowest budget less the margin; the rows' detections).
 
-The measures given are computed first by the UDF handlers themselves (``procs.udfs.token_count`` and
-``procs.udfs.pii`` on batches of 4,096 rows, as Snowflake calls them): their CPU time is what the warehouse
+The measures given are computed first by the UDF handlers themselves (``prep.procs.udfs.token_count`` and
+``prep.procs.udfs.pii`` on batches of 4,096 rows, as Snowflake calls them): their CPU time is what the warehouse
 spends, spread over its nodes. The findings of the three runs are compared: they must be identical.
 
     python bench/pushdown_share.py /tmp/prep-bench/bench200.jsonl --model llama3-8b
@@ -21,14 +21,14 @@ os.environ["PREP_PROCESSES"] = "1"
 
 import pandas as pd  # noqa: E402
 import polars as pl  # noqa: E402
+from prep.procs import udfs  # noqa: E402
+from prep.procs.pushdown import give_measures  # noqa: E402
 
 import prep  # noqa: E402
 from prep.catalog import load_catalog  # noqa: E402
 from prep.dataset import TEXT_FIELDS  # noqa: E402
 from prep.measures.pii.masking import Detection  # noqa: E402
 from prep.measures.tokens import lowest_over  # noqa: E402
-from procs import udfs  # noqa: E402
-from procs.pushdown import give_measures  # noqa: E402
 
 BATCH = udfs.MAX_BATCH_ROWS
 

@@ -23,8 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
-
-from procs import udfs  # noqa: E402
+from prep.procs import udfs  # noqa: E402
 
 
 def _cpu() -> float:

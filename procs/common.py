@@ -8,9 +8,9 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+from prep.procs.sql import ProcError, as_options, check_source, subquery
 
 from prep.config import Settings, settings_from_table
-from procs.sql import ProcError, as_options, check_source, subquery
 
 # The options each procedure reads itself; lint and prepare also take every prep setting (select, ignore, epochs,
 # margin, prompt-col, completion-col, rules, labels, severity, catalog), validated as in prep.toml. A key meant for
@@ -105,7 +105,7 @@ class SourceQuery:
 
 
 def describe_source(session, source: str, settings: Settings) -> SourceQuery:
-    """Check ``source`` (:func:`procs.sql.check_source`) and find its columns (a ``LIMIT 0`` query)."""
+    """Check ``source`` (:func:`prep.procs.sql.check_source`) and find its columns (a ``LIMIT 0`` query)."""
     from prep.readers.records import resolve_column
 
     query = check_source(source)

@@ -72,32 +72,32 @@ class Procedure:
 
 PROCEDURES = (
     Procedure(
-        "PREP_LINT", "procs.lint.run",
+        "PREP_LINT", "prep.procs.lint.run",
         (("source", "VARCHAR"), ("base_model", "VARCHAR"), ("options", "VARIANT")),
         "Lint a table, view or single SELECT; findings to PREP_FINDINGS, summary to PREP_RUNS.",
     ),
     Procedure(
-        "PREP_PREPARE", "procs.prepare.run",
+        "PREP_PREPARE", "prep.procs.prepare.run",
         (("source", "VARCHAR"), ("dataset", "VARCHAR"), ("base_model", "VARCHAR"), ("options", "VARIANT")),
         "Snapshot the rows into <DATASET>_ROWS_<run> and create the run's views <DATASET>_TRAIN_<run>, _VALIDATION_<run>, _EXCLUDED_<run>.",
     ),
     Procedure(
-        "PREP_FINETUNE", "procs.finetune.run",
+        "PREP_FINETUNE", "prep.procs.finetune.run",
         (("dataset", "VARCHAR"), ("model_name", "VARCHAR"), ("base_model", "VARCHAR"), ("options", "VARIANT")),
         "Start FINETUNE on a prepared dataset without errors; record the job in PREP_JOBS.",
     ),
     Procedure(
-        "PREP_JOB_STATUS", "procs.jobs.status",
+        "PREP_JOB_STATUS", "prep.procs.jobs.status",
         (("job_id", "VARCHAR"), ("options", "VARIANT")),
         "DESCRIBE a job and update PREP_JOBS.",
     ),
     Procedure(
-        "PREP_JOB_CANCEL", "procs.jobs.cancel",
+        "PREP_JOB_CANCEL", "prep.procs.jobs.cancel",
         (("job_id", "VARCHAR"), ("options", "VARIANT")),
         "CANCEL a job and update PREP_JOBS.",
     ),
     Procedure(
-        "PREP_JOBS_LIST", "procs.jobs.list",
+        "PREP_JOBS_LIST", "prep.procs.jobs.list",
         (("options", "VARIANT"),),
         "The jobs in PREP_JOBS, with live status from FINETUNE('SHOW').",
     ),
@@ -121,16 +121,16 @@ class Function:
 
 FUNCTIONS = (
     Function(
-        "PREP_TOKEN_COUNT", "procs.udfs.token_count",
+        "PREP_TOKEN_COUNT", "prep.procs.udfs.token_count",
         (("base_model", "VARCHAR"), ("text", "VARCHAR")), "NUMBER",
         "Exact tokens of TEXT for BASE_MODEL's tokenizer (raw text, no BOS/EOS), offline: equal to prep.count_tokens.",
     ),
     Function(
-        "PREP_PII", "procs.udfs.pii", (("text", "VARCHAR"),), "ARRAY",
+        "PREP_PII", "prep.procs.udfs.pii", (("text", "VARCHAR"),), "ARRAY",
         "The PII prep lint finds in TEXT by default: [{entity, start, end, score, masked}], masked, never values.",
     ),
     Function(
-        "PREP_TEXT_FLAGS", "procs.udfs.text_flags", (("text", "VARCHAR"),), "OBJECT",
+        "PREP_TEXT_FLAGS", "prep.procs.udfs.text_flags", (("text", "VARCHAR"),), "OBJECT",
         "Encoding damage (quoted-printable and HTML entity residue too) and template tokens in TEXT, as prep lint's "
         "text rules count them.",
     ),

@@ -11,7 +11,7 @@ Refuses, with a clear message, unless:
 - the run's views still hold what was prepared: their fingerprint, recomputed in SQL now, equals the one recorded
   (both are named on a mismatch).
 
-Then calls ``FINETUNE('CREATE', ...)`` through :mod:`procs.cortex` on the run's own views, which never change, and
+Then calls ``FINETUNE('CREATE', ...)`` through :mod:`prep.procs.cortex` on the run's own views, which never change, and
 records the job (id, requested model name, base model, dataset, fingerprint, run id, options, backend) in
 PREP_JOBS.
 """
@@ -21,6 +21,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from prep.procs import cortex
+from prep.procs.common import procedure_options
+from prep.procs.prepare import fingerprint
+from prep.procs.sql import JOBS, RUNS, Name, ProcError, dumps, insert_rows, record_table
 from snowflake.snowpark import (
     Session,  # the handlers' first argument (Snowpark reads the hint)
 )
@@ -28,10 +32,6 @@ from snowflake.snowpark import (
 from prep.catalog import load_catalog
 from prep.config import DEFAULT_EPOCHS, MAX_EPOCHS
 from prep.engine.fit import Fit
-from procs import cortex
-from procs.common import procedure_options
-from procs.prepare import fingerprint
-from procs.sql import JOBS, RUNS, Name, ProcError, dumps, insert_rows, record_table
 
 
 def latest_prepare(session, options: dict[str, Any], dataset: Name) -> tuple[dict[str, Any], dict[str, Any]] | None:

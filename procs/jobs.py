@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from prep.procs import cortex
+from prep.procs.common import job_options
+from prep.procs.sql import JOBS, Name, ProcError, dumps, record_table
 from snowflake.snowpark import (
     Session,  # the handlers' first argument (Snowpark reads the hint)
 )
-
-from procs import cortex
-from procs.common import job_options
-from procs.sql import JOBS, Name, ProcError, dumps, record_table
 
 
 def _job_id(job_id: Any) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from prep.procs.common import describe_source, new_run_id, read_frame, settings_for
+from prep.procs.pushdown import not_pushed, pushdown
+from prep.procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, record_table
 from snowflake.snowpark import (
     Session,  # the handlers' first argument (Snowpark reads the hint)
 )
 
 import prep
-from procs.common import describe_source, new_run_id, read_frame, settings_for
-from procs.pushdown import not_pushed, pushdown
-from procs.sql import FINDINGS, RUNS, as_options, dumps, insert_rows, record_table
 
 
 def run(session: Session, source: str, base_model: str, options: dict) -> dict:

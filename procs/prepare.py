@@ -22,15 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from snowflake.snowpark import (
-    Session,  # the handlers' first argument (Snowpark reads the hint)
-)
-
-import prep
-from prep.errors import ConfigError
-from prep.prepare import PrepareOptions, prepare_data
-from prep.quoting import quote_values
-from procs.common import (
+from prep.procs.common import (
     SourceQuery,
     describe_source,
     new_run_id,
@@ -38,8 +30,8 @@ from procs.common import (
     read_frame,
     settings_for,
 )
-from procs.pushdown import Pushdown, give_measures, pushdown
-from procs.sql import (
+from prep.procs.pushdown import Pushdown, give_measures, pushdown
+from prep.procs.sql import (
     RUNS,
     Name,
     ProcError,
@@ -49,6 +41,14 @@ from procs.sql import (
     record_table,
     subquery,
 )
+from snowflake.snowpark import (
+    Session,  # the handlers' first argument (Snowpark reads the hint)
+)
+
+import prep
+from prep.errors import ConfigError
+from prep.prepare import PrepareOptions, prepare_data
+from prep.quoting import quote_values
 
 SPLITS = ("train", "validation", "excluded")
 

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+from prep.procs.common import read_frame
+from prep.procs.definition import DATABASE, SCHEMA
+from prep.procs.sql import Name, ProcError
+from prep.procs.udfs import DEFAULT_DETECTOR, builtin_catalog
 from snowflake.snowpark.exceptions import SnowparkSQLException
 
 from prep.dataset import TEXT_FIELDS
@@ -32,10 +36,6 @@ from prep.engine.run import Given, plan
 from prep.measures.pii.given import provide_detections
 from prep.measures.pii.masking import Detection
 from prep.measures.tokens import lowest_over, provide_token_counts
-from procs.common import read_frame
-from procs.definition import DATABASE, SCHEMA
-from procs.sql import Name, ProcError
-from procs.udfs import DEFAULT_DETECTOR, builtin_catalog
 
 PII_FUNCTION = "PREP_PII"
 TOKEN_FUNCTION = "PREP_TOKEN_COUNT"

@@ -1,6 +1,7 @@
+from prep.rules._caps import CapRule
+
 from prep.finding import Severity
 from prep.measures.tokens import text_stats
-from rules._caps import CapRule
 
 
 class DataOverCap(CapRule):

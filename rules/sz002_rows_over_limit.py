@@ -1,7 +1,8 @@
+from prep.rules._caps import CapRule
+
 from prep.engine.fit import max_epochs
 from prep.finding import Severity
 from prep.measures.tokens import text_stats
-from rules._caps import CapRule
 
 
 class RowsOverLimit(CapRule):

@@ -1,5 +1,6 @@
+from prep.rules._budget import BudgetRule
+
 from prep.finding import Severity
-from rules._budget import BudgetRule
 
 
 class PromptOverBudget(BudgetRule):

@@ -23,7 +23,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.lint.run'
+HANDLER = 'prep.procs.lint.run'
 EXECUTE AS CALLER;
 
 -- Snapshot the rows into <DATASET>_ROWS_<run> and create the run's views <DATASET>_TRAIN_<run>, _VALIDATION_<run>, _EXCLUDED_<run>.
@@ -38,7 +38,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.prepare.run'
+HANDLER = 'prep.procs.prepare.run'
 EXECUTE AS CALLER;
 
 -- Start FINETUNE on a prepared dataset without errors; record the job in PREP_JOBS.
@@ -53,7 +53,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.finetune.run'
+HANDLER = 'prep.procs.finetune.run'
 EXECUTE AS CALLER;
 
 -- DESCRIBE a job and update PREP_JOBS.
@@ -68,7 +68,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.jobs.status'
+HANDLER = 'prep.procs.jobs.status'
 EXECUTE AS CALLER;
 
 -- CANCEL a job and update PREP_JOBS.
@@ -83,7 +83,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.jobs.cancel'
+HANDLER = 'prep.procs.jobs.cancel'
 EXECUTE AS CALLER;
 
 -- The jobs in PREP_JOBS, with live status from FINETUNE('SHOW').
@@ -98,7 +98,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.jobs.list'
+HANDLER = 'prep.procs.jobs.list'
 EXECUTE AS CALLER;
 
 -- Exact tokens of TEXT for BASE_MODEL's tokenizer (raw text, no BOS/EOS), offline: equal to prep.count_tokens.
@@ -114,7 +114,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.udfs.token_count';
+HANDLER = 'prep.procs.udfs.token_count';
 
 -- The PII prep lint finds in TEXT by default: [{entity, start, end, score, masked}], masked, never values.
 -- A vectorized UDF (procs/udfs.py): Snowflake hands its handler batches of rows as pandas DataFrames.
@@ -129,7 +129,7 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.udfs.pii';
+HANDLER = 'prep.procs.udfs.pii';
 
 -- Encoding damage (quoted-printable and HTML entity residue too) and template tokens in TEXT, as prep lint's text rules count them.
 -- A vectorized UDF (procs/udfs.py): Snowflake hands its handler batches of rows as pandas DataFrames.
@@ -144,4 +144,4 @@ PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5'
             'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
-HANDLER = 'procs.udfs.text_flags';
+HANDLER = 'prep.procs.udfs.text_flags';

@@ -1,4 +1,4 @@
-"""A double of the Snowpark session for ``procs.cortex.CortexClient``: it checks every FINETUNE call against the
+"""A double of the Snowpark session for ``prep.procs.cortex.CortexClient``: it checks every FINETUNE call against the
 documented signatures (../shared/docs/cortex-facts.md), records it, and answers the way FINETUNE does.
 
 Documented forms, all arguments literals (no bound parameters):

@@ -29,7 +29,7 @@ from packaging.requirements import Requirement  # noqa: E402
 from packaging.utils import canonicalize_name  # noqa: E402
 from sqlglot import exp  # noqa: E402
 
-from procs import definition as d  # noqa: E402
+from prep.procs import definition as d  # noqa: E402
 from tests.test_procs_sql import _statements  # noqa: E402
 
 ENTITIES = (*d.PROCEDURES, *d.FUNCTIONS)  # in the order the generated files create them

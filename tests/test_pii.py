@@ -17,7 +17,7 @@ from prep.config import Settings
 from prep.measures import pii
 from prep.measures.pii import phones
 from prep.reporters import REPORTERS
-from rules.pi001_pii_detected import PiiDetected
+from prep.rules.pi001_pii_detected import PiiDetected
 from tests.conftest import SAMPLE, shared, write_jsonl
 
 DEFAULT = PiiDetected().detector()

@@ -1,6 +1,6 @@
 """The stored-procedure handlers against a real Snowpark session on a fakesnow server (no Snowflake here).
 
-Cortex does not exist in fakesnow: the handlers reach it through ``procs.cortex.client``, replaced here by the real
+Cortex does not exist in fakesnow: the handlers reach it through ``prep.procs.cortex.client``, replaced here by the real
 ``CortexClient`` over :class:`tests.cortex_double.CortexDouble`, which checks every call against FINETUNE's
 documented signatures, records it, and answers with payloads shaped like the facts file's.
 """
@@ -24,8 +24,8 @@ from tests.conftest import fakesnow_server  # noqa: E402
 from snowflake.snowpark import Session  # noqa: E402
 
 import prep  # noqa: E402
-from procs import cortex, finetune, jobs, lint, prepare  # noqa: E402
-from procs.sql import Name, ProcError, check_source  # noqa: E402
+from prep.procs import cortex, finetune, jobs, lint, prepare  # noqa: E402
+from prep.procs.sql import Name, ProcError, check_source  # noqa: E402
 from tests.cortex_double import CortexDouble  # noqa: E402
 
 logging.getLogger("uvicorn").setLevel(logging.WARNING)
@@ -143,7 +143,7 @@ def test_finetune_refuses_data_with_errors_unless_forced(session):
     with pytest.raises(ProcError, match=r"has error findings in its train or validation data \(TK001 1\)"):
         finetune.run(session, "KEEPERR", "M1", "llama3-8b", {})
     assert not [c for c in session.recorder.calls if c[0] == "CREATE"]
-    with pytest.raises(ProcError, match="rows over llama3-8b's token budgets would be truncated"):
+    with pytest.raises(ProcError, match="1 row over llama3-8b's token budgets would be truncated"):
         finetune.run(session, "KEEPERR", "M1", "llama3-8b", {"force": True})  # forcing errors does not fix the fit
     with pytest.raises(ProcError, match="was prepared for llama3-8b, not mistral-7b"):
         finetune.run(session, "KEEPERR", "M1", "mistral-7b", {})
@@ -195,7 +195,7 @@ def test_rows_are_written_as_a_few_json_statements_and_read_back_exactly(session
     few statements, not 25 INSERTs of 200 rows."""
     from snowflake.snowpark import Session
 
-    from procs.sql import Name, insert_rows
+    from prep.procs.sql import Name, insert_rows
 
     session.sql("CREATE TABLE WRITTEN (I NUMBER, T VARCHAR, B BOOLEAN, X FLOAT)").collect()
     odd = ['say "hi"', "back\\slash", "line\nbreak\ttab", "emoji \U0001F600 and é", "null", "", "'; DROP TABLE X; --"]
@@ -215,7 +215,7 @@ def test_the_source_is_read_in_arrow_batches_never_collected_whole(session, monk
     object) is never called on the source, and the findings are those of prep lint on the same rows."""
     from snowflake.snowpark import DataFrame
 
-    from procs.common import read_frame
+    from prep.procs.common import read_frame
 
     n = seed_tickets(session)
     frame = read_frame(session, "SELECT PROMPT, COMPLETION, TICKET_ID FROM TICKETS")

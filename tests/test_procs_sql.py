@@ -14,7 +14,7 @@ import pytest
 sqlglot = pytest.importorskip("sqlglot")
 pytest.importorskip("snowflake.snowpark")
 
-from procs import definition  # noqa: E402
+from prep.procs import definition  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SQL_TYPES = {"VARCHAR": str, "TEXT": str, "VARIANT": dict, "OBJECT": dict}
@@ -47,8 +47,8 @@ def test_every_sql_script_parses():
 
 def test_every_handler_has_a_procedure():
     handlers = {p.handler for p in definition.PROCEDURES}
-    assert handlers == {"procs.lint.run", "procs.prepare.run", "procs.finetune.run", "procs.jobs.status",
-                        "procs.jobs.cancel", "procs.jobs.list"}
+    assert handlers == {"prep.procs.lint.run", "prep.procs.prepare.run", "prep.procs.finetune.run", "prep.procs.jobs.status",
+                        "prep.procs.jobs.cancel", "prep.procs.jobs.list"}
     assert len({p.name for p in definition.PROCEDURES}) == len(definition.PROCEDURES)
 
 
@@ -84,7 +84,8 @@ def test_build_artifacts_make_what_the_procedures_import(tmp_path):
     assert written == list(definition.IMPORTS) == ["prep_code.zip", "llama3-tokenizer.model",
                                                    "mistral-v1-tokenizer.model"]
     names = zipfile.ZipFile(tmp_path / "prep_code.zip").namelist()
-    assert {"procs/lint.py", "procs/definition.py", "prep/data/models.toml", "rules/pi001_pii_detected.py"} <= set(names)
+    assert {"prep/procs/lint.py", "prep/procs/definition.py", "prep/data/models.toml", "prep/rules/pi001_pii_detected.py"} <= set(names)
+    assert not any(name.startswith(("rules/", "procs/")) for name in names)  # as installed: inside prep
     assert "prep/cli.py" not in names  # the command line; no handler imports it
 
 

@@ -4,7 +4,7 @@ to the procedure's own measures (the fallback).
 
 fakesnow runs no Python UDF, so :class:`Warehouse` stands in for Snowflake's side of one statement: a Snowpark
 session on fakesnow that records every statement and answers the pushed-down ``SELECT`` by running its inner
-query on fakesnow and prep's functions (``procs.udfs.pii``, ``procs.udfs.token_count``) on the rows in batches of
+query on fakesnow and prep's functions (``prep.procs.udfs.pii``, ``prep.procs.udfs.token_count``) on the rows in batches of
 4,096, as Snowflake calls a vectorized UDF (a pandas DataFrame per batch), then its ``WHERE``. What stays
 unverified without Snowflake: that Snowflake accepts the statement, and that ARRAY results reach the procedure as
 JSON text (both shapes are parsed).
@@ -31,10 +31,10 @@ from prep.dataset import TEXT_FIELDS  # noqa: E402
 from prep.measures import tokens  # noqa: E402
 from prep.measures.pii.detector import Detector  # noqa: E402
 from prep.tokenizers import LONG_TEXT_BYTES  # noqa: E402
-from procs import lint, prepare, udfs  # noqa: E402
-from procs.common import read_frame  # noqa: E402
-from procs.pushdown import PII_FUNCTION, TOKEN_FUNCTION, give_measures  # noqa: E402
-from procs.sql import Name, insert_rows  # noqa: E402
+from prep.procs import lint, prepare, udfs  # noqa: E402
+from prep.procs.common import read_frame  # noqa: E402
+from prep.procs.pushdown import PII_FUNCTION, TOKEN_FUNCTION, give_measures  # noqa: E402
+from prep.procs.sql import Name, insert_rows  # noqa: E402
 from tests.test_pii import EDGE_CASES  # noqa: E402
 from tests.test_procs import seed_tickets, server, session  # noqa: E402, F401
 

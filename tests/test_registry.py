@@ -55,7 +55,7 @@ def test_rule_documents_itself(rule):
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_rule_module_is_named_after_code_and_name(rule):
-    expected = f"rules.{rule.code.lower()}_{rule.name.replace('-', '_')}"
+    expected = f"prep.rules.{rule.code.lower()}_{rule.name.replace('-', '_')}"
     assert rule.__module__ == expected
 
 
@@ -79,4 +79,4 @@ def test_readme_rule_table_lists_every_rule():
     for rule in all_rules():
         row = f"| {rule.code} | {rule.name} | {rule.severity.value} |"
         assert row in readme, f"README's rule table lacks {row}"
-        assert f"`{rule.__module__.replace('.', '/')}.py`" in readme
+        assert f"`{rule.__module__.removeprefix('prep.').replace('.', '/')}.py`" in readme  # the repository's folder

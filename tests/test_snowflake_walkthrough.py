@@ -25,8 +25,8 @@ from tests.conftest import fakesnow_server  # noqa: E402
 from snowflake.snowpark import Session  # noqa: E402
 from sqlglot import exp  # noqa: E402
 
-from procs import cortex  # noqa: E402
-from procs.definition import PROCEDURES  # noqa: E402
+from prep.procs import cortex  # noqa: E402
+from prep.procs.definition import PROCEDURES  # noqa: E402
 from tests.cortex_double import CortexDouble  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ pd = pytest.importorskip("pandas")
 import prep  # noqa: E402
 from prep.catalog import load_catalog  # noqa: E402
 from prep.measures.flags import MOJIBAKE  # noqa: E402
-from procs import udfs  # noqa: E402
+from prep.procs import udfs  # noqa: E402
 from tests.conftest import SHARED_DATA  # noqa: E402
 
 MODELS = sorted(load_catalog(None))

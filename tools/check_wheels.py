@@ -36,7 +36,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from procs import definition  # noqa: E402
+from prep.procs import definition  # noqa: E402
 
 PYTHON = definition.RUNTIME_VERSION
 ARCHES = ("x86_64", "aarch64")

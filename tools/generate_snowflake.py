@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from procs import definition as d  # noqa: E402
+from prep.procs import definition as d  # noqa: E402
 
 COMMAND = "python tools/generate_snowflake.py"
 YML = ROOT / "snowflake.yml"

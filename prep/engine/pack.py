@@ -16,7 +16,7 @@ from prep.engine.rule import Rule, iter_rule_classes
 from prep.errors import ConfigError, did_you_mean
 
 # The packages rules are loaded from, by name.
-RULE_PACKAGES = ("rules",)
+RULE_PACKAGES = ("prep.rules",)
 CODE = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME = re.compile(r"^[a-z]+(-[a-z0-9]+)*$")
 

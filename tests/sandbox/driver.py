@@ -197,7 +197,7 @@ def run_handlers(request: dict, sandbox: Sandbox) -> dict:
     import prep
     import prep.runtime
     import prep.tokenizers
-    from procs import cortex, finetune, jobs, lint, prepare
+    from prep.procs import cortex, finetune, jobs, lint, prepare
 
     double = load_double(request["double"]).CortexDouble()
     cortex.client = lambda _session: cortex.CortexClient(double)  # the handlers' one way to Cortex
@@ -235,7 +235,7 @@ def run_handlers(request: dict, sandbox: Sandbox) -> dict:
         "errors": errors,
         "finetune_calls": [c[0] for c in double.calls],
         "prep_file": prep.__file__,
-        "procs_file": sys.modules["procs"].__file__,
+        "procs_file": sys.modules["prep.procs"].__file__,
         "in_snowflake": prep.runtime.in_snowflake(),
         "worker_processes": prep.runtime.worker_processes(),
         "tokenizers": tokenizers,
