@@ -105,6 +105,9 @@ class Settings:
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     max_input_bytes: int = 0
     origin: str = "defaults"
+    # The folder ``per-source-ignores`` globs are relative to: the config file's, else the working directory at run
+    # time (as ruff resolves its per-file-ignores), so a path matches however it is typed on the command line.
+    root: str = ""
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None ``changes`` applied (how CLI flags override the file)."""
@@ -190,8 +193,8 @@ def load_file(path: str | Path) -> Settings:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("prep", {})
-        return settings_from_table(table, f"{path} [tool.prep]")
-    return settings_from_table(data, str(path))
+        return replace(settings_from_table(table, f"{path} [tool.prep]"), root=str(path.resolve().parent))
+    return replace(settings_from_table(data, str(path)), root=str(path.resolve().parent))
 
 
 def discover(start: str | Path | None = None) -> Settings:

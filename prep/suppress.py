@@ -1,7 +1,10 @@
 """Suppressing findings: ``per-source-ignores`` in config, and baselines.
 
 - ``per-source-ignores = {"data/legacy/*.jsonl" = ["DU", "TX001"]}``: findings of those rules (codes, names or
-  prefixes) in sources whose path matches the glob are dropped.
+  prefixes) in sources whose path matches the glob are dropped. Globs are relative to the config file's folder
+  (without a config file, the working directory), whatever way the path was typed: ``data/legacy/a.jsonl``,
+  ``./data/legacy/a.jsonl``, its absolute path, or ``../proj/data/legacy/a.jsonl`` from a sibling folder all
+  match. A glob without ``/`` also matches the file name alone; an absolute glob matches the absolute path.
 - A baseline (``prep lint --write-baseline FILE``, then ``--baseline FILE``) records the current findings by a
   content fingerprint, not by row index, so reordering or adding rows does not disturb it: a finding about a row
   is fingerprinted by its rule, field and the row's prompt and completion (and, for per-model findings, the
@@ -15,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -43,17 +47,37 @@ def check_per_source_ignores(table: Mapping[str, Any], where: str) -> dict[str, 
     return out
 
 
-def apply_per_source_ignores(findings: Sequence[Finding], table: Mapping[str, Sequence[str]]) -> list[Finding]:
+def source_paths(source: str, root: str | Path = "") -> tuple[str, ...]:
+    """The forms of ``source`` a ``per-source-ignores`` glob is matched against: relative to ``root`` (when the
+    file is under it), absolute, and the file name."""
+    absolute = Path(os.path.abspath(source))
+    base = Path(os.path.abspath(root or Path.cwd()))
+    forms = [absolute.as_posix()]
+    try:
+        forms.insert(0, absolute.relative_to(base).as_posix())
+    except ValueError:
+        pass
+    return (*forms, absolute.name)
+
+
+def apply_per_source_ignores(
+    findings: Sequence[Finding], table: Mapping[str, Sequence[str]], root: str | Path = ""
+) -> list[Finding]:
     if not table:
         return list(findings)
     from prep.engine.pack import all_rules, matches
 
     rules = {cls.code: cls for cls in all_rules()}
+    forms: dict[str, tuple[str, ...]] = {}
 
     def ignored(finding: Finding) -> bool:
-        path = PurePath(finding.source).as_posix()
+        if finding.source not in forms:
+            forms[finding.source] = source_paths(finding.source, root)
+        *paths, name = forms[finding.source]
         for pattern, selectors in table.items():
-            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(PurePath(path).name, pattern):
+            pattern = pattern.removeprefix("./")
+            candidates = paths if "/" in pattern else (*paths, name)
+            if any(fnmatch.fnmatchcase(p, pattern) for p in candidates):
                 cls = rules.get(finding.code)
                 if cls is not None and any(matches(s, cls) for s in selectors):
                     return True

@@ -157,6 +157,40 @@ def test_a_directory_lints_each_data_file_and_honours_config(run_cli, tmp_path):
     assert code == 2 and "a directory with no data files" in err
 
 
+@pytest.mark.parametrize("typed", ["relative", "dotted", "absolute", "from-a-sibling", "from-inside"])
+def test_per_source_ignores_match_however_the_path_is_typed(run_cli, tmp_path, monkeypatch, typed):
+    project = tmp_path / "proj"
+    (project / "data" / "old").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    write_jsonl(project / "data" / "old" / "b.jsonl", ROWS + [ROWS[1]])
+    (project / "prep.toml").write_text(
+        'model = ["llama3-8b"]\n[per-source-ignores]\n"data/old/*.jsonl" = ["DU001"]\n', encoding="utf-8"
+    )
+    cwd, path = {
+        "relative": (project, "data/old/b.jsonl"),
+        "dotted": (project, "./data/old/../old/b.jsonl"),
+        "absolute": (tmp_path / "elsewhere", str(project / "data" / "old" / "b.jsonl")),
+        "from-a-sibling": (tmp_path / "elsewhere", "../proj/data/old/b.jsonl"),
+        "from-inside": (project / "data", "old/b.jsonl"),
+    }[typed]
+    monkeypatch.chdir(cwd)
+    config = project / "prep.toml"
+    code, out, _ = run_cli("lint", path, "--config", config, "--select", "DU001", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []  # ignored, from every directory
+    (project / "prep.toml").write_text('model = ["llama3-8b"]\n', encoding="utf-8")
+    code, out, _ = run_cli("lint", path, "--config", config, "--select", "DU001", "--format", "json")
+    assert [f["code"] for f in json.loads(out)["findings"]] == ["DU001"]  # the same run without the ignore finds it
+
+
+def test_per_source_ignores_without_a_config_file_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    from prep.suppress import source_paths
+
+    monkeypatch.chdir(tmp_path)
+    assert source_paths("data/a.jsonl") == ("data/a.jsonl", (tmp_path / "data" / "a.jsonl").as_posix(), "a.jsonl")
+    outside = source_paths("/elsewhere/x/a.jsonl", tmp_path / "proj")
+    assert outside == ("/elsewhere/x/a.jsonl", "a.jsonl")  # not under the root: matched as typed, absolute
+
+
 def test_colour_only_on_a_terminal_and_never_with_no_color(run_cli, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     _, piped, _ = run_cli("lint", SAMPLE, "--model", "llama3-8b", "-q")

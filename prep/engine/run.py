@@ -151,7 +151,7 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
     finally:
         ctx.close()
     ctx.notes.update(_input_notes(sources))
-    findings = apply_per_source_ignores(findings, settings.per_source_ignores)
+    findings = apply_per_source_ignores(findings, settings.per_source_ignores, settings.root)
     source_order = {s.name: i for i, s in enumerate(sources)}
     model_order = {m.name: i for i, m in enumerate(models)}
     findings.sort(
