@@ -1,6 +1,6 @@
 """prep: lint and prepare prompt/completion data for Snowflake Cortex fine-tuning."""
 
-from prep.api import count_tokens, lint, load
+from prep.api import count_tokens, lint, load, load_config, render
 from prep.config import Settings
 from prep.dataset import Source
 from prep.engine.run import LintResult
@@ -20,4 +20,6 @@ __all__ = [
     "count_tokens",
     "lint",
     "load",
+    "load_config",
+    "render",
 ]

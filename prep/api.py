@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, overload
 
 import polars as pl
 
 from prep.catalog import load_catalog
-from prep.config import Settings
+from prep.config import Settings, discover, load_file
 from prep.dataset import Source
 from prep.engine import run as engine
 from prep.errors import ConfigError
@@ -16,24 +17,64 @@ from prep.readers import ReadLimits, read_source, source_from_frame
 from prep.tokenizers import count_tokens_family
 
 
-def count_tokens(base_model: str, texts: Sequence[str], *, catalog_overrides: dict | None = None) -> list[int]:
-    """Exact token counts of ``texts`` for ``base_model``'s tokenizer: raw text, no BOS/EOS, batched."""
+@overload
+def count_tokens(base_model: str, texts: str, *, catalog_overrides: dict | None = None) -> int: ...
+@overload
+def count_tokens(base_model: str, texts: Iterable[str], *, catalog_overrides: dict | None = None) -> list[int]: ...
+
+
+def count_tokens(base_model: str, texts: str | Iterable[str], *, catalog_overrides: dict | None = None) -> int | list[int]:
+    """Exact token counts for ``base_model``'s tokenizer: raw text, no BOS/EOS, batched.
+
+    One string gives one count (``count_tokens("llama3-8b", "hi") == 1``); a list (or any iterable of strings)
+    gives a list of counts in the same order.
+    """
     catalog = load_catalog(catalog_overrides)
-    if base_model not in catalog:
+    if not isinstance(base_model, str) or base_model not in catalog:
         from prep.errors import did_you_mean
 
-        raise ConfigError(f"unknown base model '{base_model}'{did_you_mean(base_model, catalog)}")
-    return [int(n) for n in count_tokens_family(catalog[base_model].tokenizer, list(texts))]
+        raise ConfigError(f"unknown base model {base_model!r}{did_you_mean(str(base_model), catalog)}")
+    single = isinstance(texts, str)
+    batch = [texts] if single else list(texts)
+    if not all(isinstance(t, str) for t in batch):
+        raise ConfigError("count_tokens takes a string or a list of strings")
+    counts = [int(n) for n in count_tokens_family(catalog[base_model].tokenizer, batch)]
+    return counts[0] if single else counts
+
+
+def load_config(path: str | Path | None = None, *, start: str | Path | None = None) -> Settings:
+    """The settings ``prep lint`` would use: the file at ``path`` (a ``prep.toml``, or a ``pyproject.toml``'s
+    ``[tool.prep]``), or, without one, the nearest such file from ``start`` (default: the working directory)
+    upwards; defaults when there is none. Pass the result to :func:`lint` as ``settings``."""
+    return load_file(path) if path is not None else discover(start)
+
+
+def render(result: engine.LintResult, format: str = "text", **options: Any) -> str:
+    """``result`` in one of ``prep lint``'s formats: ``text`` (options ``statistics``, ``quiet``), ``json``,
+    ``github``, ``junit``, ``sarif`` or ``html`` (the self-contained page ``--html`` writes)."""
+    from prep.reporters import REPORTERS, html, text
+
+    if format == "html":
+        return html.render(html.collect(result))
+    if format == "text":
+        return text.render(result, **options)
+    if format not in REPORTERS:
+        raise ConfigError(f"unknown format {format!r}; formats: {', '.join(sorted([*REPORTERS, 'html']))}")
+    if options:
+        raise ConfigError(f"format {format!r} takes no options, got {', '.join(sorted(options))}")
+    return REPORTERS[format](result)
 
 
 def load(
     data: str | Path | pl.DataFrame | Source,
-    settings: Settings,
+    settings: Settings | None = None,
     *,
     role: str = "train",
     name: str | None = None,
 ) -> Source:
-    """A :class:`Source` from a path, a polars frame or an existing source."""
+    """A :class:`Source` from a path, a polars frame or an existing source; ``settings`` (default
+    :class:`Settings`) give the column names and reading limits."""
+    settings = settings or Settings()
     if isinstance(data, Source):
         data.role = role
         return data
@@ -67,18 +108,21 @@ def lint(
     *,
     validation: str | Path | pl.DataFrame | Source | None = None,
     settings: Settings | None = None,
-    models: Sequence[str] | None = None,
+    models: str | Sequence[str] | None = None,
+    select: str | Sequence[str] | None = None,
+    ignore: str | Sequence[str] | None = None,
     progress: engine.Progress | None = None,
     given: engine.Given | None = None,
 ) -> engine.LintResult:
     """Lint a training set (and optionally a validation set) against one or more base models.
 
-    ``models`` overrides ``settings.models``; ``"all"`` selects the whole catalog. ``given`` hands the run
-    measures computed elsewhere (:func:`prep.engine.run.run`).
+    ``models``, ``select`` and ``ignore`` (a string or a list) override ``settings``; ``"all"`` selects the whole
+    catalog. No config file is read: ``prep.lint`` depends only on its arguments, never on the working directory.
+    For what ``prep lint`` does, pass ``settings=prep.load_config()`` (or ``load_config("path/prep.toml")``).
+    ``given`` hands the run measures computed elsewhere (:func:`prep.engine.run.run`).
     """
     settings = settings or Settings()
-    if models is not None:
-        settings = settings.with_overrides(models=tuple(models))
+    settings = settings.with_overrides(models=models, select=select, ignore=ignore)  # a string is one name
     the_plan = engine.plan(settings)  # configuration errors before any data is read
     report = progress or (lambda message: None)
     sources = []

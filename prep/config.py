@@ -88,6 +88,22 @@ class LabelSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a run is configured with: the ``[tool.prep]`` keys (see the README's Configuration), as values.
+
+    Build one directly (``Settings(models=("llama3-8b",), select=("TK", "DU"))``), from a file with
+    :func:`prep.load_config` (what ``prep lint`` does), or change one with :meth:`with_overrides`. It is frozen:
+    runs never modify it. A single string is accepted where a sequence is expected (``models="llama3-8b"``);
+    :meth:`validate` refuses out-of-range values with a :class:`~prep.errors.ConfigError` naming ``origin``.
+
+    - ``models``: base model names, or ``"all"``; ``epochs`` and ``margin`` (tokens reserved per side) as in Cortex.
+    - ``select`` / ``ignore``: rule codes, names or prefixes; ``severity``: code -> ``error|warning|info``.
+    - ``prompt_col`` / ``completion_col``: the columns read as prompt and completion.
+    - ``rules``: per-rule options (``{"near-duplicate": {"threshold": 0.7}}``); ``catalog``: model overrides;
+      ``labels``: label detection (:class:`LabelSettings`); ``per_source_ignores``: glob -> rules.
+    - ``max_record_bytes`` / ``max_input_bytes``: reading limits; ``origin``: where the values came from (used in
+      messages); ``root``: the folder ``per_source_ignores`` globs are relative to.
+    """
+
     models: tuple[str, ...] = ()
     epochs: int = DEFAULT_EPOCHS
     margin: int = DEFAULT_MARGIN
@@ -108,6 +124,19 @@ class Settings:
     # The folder ``per-source-ignores`` globs are relative to: the config file's, else the working directory at run
     # time (as ruff resolves its per-file-ignores), so a path matches however it is typed on the command line.
     root: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("models", "select", "ignore"):  # "llama3-8b" means ("llama3-8b",), never its characters
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, (value,))
+            elif not isinstance(value, tuple):
+                try:
+                    object.__setattr__(self, name, tuple(value))
+                except TypeError:
+                    raise ConfigError(f"{self.origin}: '{name}' must be a string or a list of strings, got {value!r}") from None
+            if not all(isinstance(v, str) for v in getattr(self, name)):
+                raise ConfigError(f"{self.origin}: '{name}' must be a string or a list of strings, got {value!r}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the non-None ``changes`` applied (how CLI flags override the file)."""

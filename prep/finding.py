@@ -9,6 +9,8 @@ from typing import Any
 
 
 class Severity(str, enum.Enum):
+    """How bad a finding is: an ``error`` fails ``prep lint`` (exit 1), a ``warning`` or ``info`` does not."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"

@@ -39,6 +39,7 @@ def test_the_wheel_holds_one_top_level_package(tmp_path):
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"prep"}
     assert {"prep/rules/du001_exact_duplicate.py", "prep/procs/lint.py", "prep/data/models.toml"} <= set(names)
+    assert "prep/py.typed" in names  # PEP 561: type checkers use prep's annotations
     top_level = next(n for n in names if n.endswith(".dist-info/top_level.txt"))
     assert zipfile.ZipFile(wheel).read(top_level).decode().split() == ["prep"]
 

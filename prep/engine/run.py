@@ -27,6 +27,17 @@ Given = Callable[[Context], None]
 
 @dataclass
 class LintResult:
+    """What one run found, returned by :func:`prep.lint`.
+
+    - ``findings``: every :class:`~prep.finding.Finding`, sorted by source, row and code, after ``select``,
+      ``ignore``, severities and per-source ignores; ``exit_code`` is 1 when any is an error, as in ``prep lint``.
+    - ``sources``: the data read (each a :class:`~prep.dataset.Source` with its polars frame), ``models`` the
+      base models checked, ``settings`` the :class:`~prep.config.Settings` the run used, ``rules`` the rules run.
+    - ``fits``: one :class:`~prep.engine.fit.Fit` per model and source (the fit table of the text output).
+    - ``notes``: per-rule facts that are not findings (label detection, duplicate clusters, token statistics).
+    - :meth:`summary`: the counts the JSON output's ``summary`` holds; :func:`prep.render` renders any format.
+    """
+
     sources: list[Source]
     models: list[ModelSpec]
     settings: Settings
