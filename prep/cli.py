@@ -24,7 +24,7 @@ from prep.prepare import (
 )
 from prep.progress import Progress
 from prep.quoting import counted, terminal_safe
-from prep.reporters import REPORTERS
+from prep.reporters import COMBINED, REPORTERS
 
 
 def _echo(message: str = "", **kwargs) -> None:
@@ -117,6 +117,7 @@ class _Output:
     def __init__(self, path: str | None, output_format: str, quiet: bool, statistics: bool) -> None:
         self.path, self.format, self.quiet, self.statistics = path, output_format, quiet, statistics
         self.parts: list[str] = []
+        self.results: list = []
         self.colour = path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         if path is not None:  # a path that cannot be written fails before the work, and nothing is left behind
             from pathlib import Path
@@ -128,6 +129,9 @@ class _Output:
                 raise _usage(f"cannot write {path}: {why}")
 
     def add(self, result) -> None:
+        if self.format in COMBINED:  # one document for every PATH, rendered at close
+            self.results.append(result)
+            return
         if self.format != "text":
             self.parts.append(terminal_safe(REPORTERS[self.format](result)))
             return
@@ -140,6 +144,8 @@ class _Output:
         self.parts.append(text.render(result, statistics=self.statistics, quiet=self.quiet, style=style))
 
     def close(self) -> None:
+        if self.results:
+            self.parts.append(terminal_safe(REPORTERS[self.format](*self.results)))
         report = "".join(self.parts)
         if self.path is None:
             click.echo(report, nl=False, color=self.colour)
@@ -251,8 +257,8 @@ def lint(paths: tuple[str, ...], validation: str | None, output_format: str, bas
     """Check PATH (JSONL, JSON, CSV or Parquet; a directory: every such file in it; '-': standard input) for
     problems before Cortex fine-tuning.
 
-    Several PATHs (as a pre-commit hook passes them) are linted one by one, each as its own dataset, with text
-    or github output; the exit code is the worst of them. Exit codes: 0 no error findings, 1 error findings,
+    Several PATHs (as a pre-commit hook passes them) are linted one by one, each as its own dataset, with text,
+    github, junit or sarif output (junit and sarif as one document); the exit code is the worst of them. Exit codes: 0 no error findings, 1 error findings,
     2 prep could not run.
     """
     output = _Output(flags.pop("output_file"), output_format, flags.pop("quiet"), flags.pop("statistics"))
@@ -266,10 +272,10 @@ def lint(paths: tuple[str, ...], validation: str | None, output_format: str, bas
         settings = settings.with_overrides(select=tuple(settings.select) + extend)
     files = _expand(paths)
     if files != list(paths) or len(files) > 1:  # several files: each its own dataset
-        if validation or baseline or write_baseline or html_file or output_format not in ("text", "github"):
+        if validation or baseline or write_baseline or html_file or output_format == "json":
             raise _usage(
                 "several PATHs (or a directory) are linted one by one: use one file with --validation, --baseline, "
-                "--write-baseline, --html or --format json/junit/sarif"
+                "--write-baseline, --html or --format json"
             )
         worst = 0
         for one in files:

@@ -1,4 +1,7 @@
-"""Reporters: one module per output format, each a ``render(result) -> str`` over the same finding records."""
+"""Reporters: one module per output format, each a ``render(result) -> str`` over the same finding records.
+
+Those in :data:`COMBINED` render several results (several PATHs) as one document: ``render(*results)``; the
+others' outputs are concatenated (text, github lines) or refused for several PATHs (json)."""
 
 from __future__ import annotations
 
@@ -14,3 +17,4 @@ REPORTERS: dict[str, Callable[[LintResult], str]] = {
     "junit": junit.render,
     "sarif": sarif.render,
 }
+COMBINED = frozenset({"junit", "sarif"})

@@ -22,11 +22,12 @@ def _where(finding, index) -> str:
     return finding.source if line is None else f"{finding.source}:{line}"
 
 
-def render(result: LintResult) -> str:
-    index = line_index(result)
+def render(*results: LintResult) -> str:
+    """One ``<testsuites>`` document: a suite per source of every result (several PATHs give several results)."""
     suites = ET.Element("testsuites", name="prep lint")
     total = failed = 0
-    for source in result.sources:
+    for result, source in ((r, s) for r in results for s in r.sources):
+        index = line_index(result)
         suite = ET.SubElement(suites, "testsuite", name=source.name)
         tests = failures = 0
         for rule in result.rules:
