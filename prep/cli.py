@@ -118,6 +118,8 @@ class _Output:
         self.path, self.format, self.quiet, self.statistics = path, output_format, quiet, statistics
         self.parts: list[str] = []
         self.results: list = []
+        self.text_results: list = []
+        self.several = False  # set by lint when several PATHs are linted
         self.colour = path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         if path is not None:  # a path that cannot be written fails before the work, and nothing is left behind
             from pathlib import Path
@@ -137,15 +139,26 @@ class _Output:
             return
         from prep.reporters import text
 
-        def style(part: str, severity: str | None) -> str:
-            safe = terminal_safe(part)
-            return click.style(safe, fg=text.COLOURS[severity], bold=True) if self.colour and severity else safe
-
+        style = self._style
+        if self.quiet and self.several:  # findings of every PATH, then one summary line for all (at close)
+            self.text_results.append(result)
+            self.parts.append(text.render(result, quiet=True, summary=False, style=style))
+            return
         self.parts.append(text.render(result, statistics=self.statistics, quiet=self.quiet, style=style))
+
+    def _style(self, part: str, severity: str | None) -> str:
+        from prep.reporters import text
+
+        safe = terminal_safe(part)
+        return click.style(safe, fg=text.COLOURS[severity], bold=True) if self.colour and severity else safe
 
     def close(self) -> None:
         if self.results:
             self.parts.append(terminal_safe(REPORTERS[self.format](*self.results)))
+        if self.text_results:
+            from prep.reporters import text
+
+            self.parts.append(self._style(text.summary_line(*self.text_results), None) + "\n")
         report = "".join(self.parts)
         if self.path is None:
             click.echo(report, nl=False, color=self.colour)
@@ -278,6 +291,7 @@ def lint(paths: tuple[str, ...], validation: str | None, output_format: str, bas
                 "--write-baseline, --html or --format json"
             )
         worst = 0
+        output.several = True
         for one in files:
             result = _filtered(_lint_one(one, None, settings, None, stdin_name), min_severity)
             output.add(result)

@@ -36,6 +36,7 @@ def render(
     *,
     statistics: bool = False,
     quiet: bool = False,
+    summary: bool = True,
     style: Callable[[str, str | None], str] = _plain,
 ) -> str:
     """The report. ``style(text, severity)`` may decorate the parts that are prep's own words (codes, the summary),
@@ -49,9 +50,12 @@ def render(
     blocks = [findings] if findings else []
     if not quiet:
         blocks += [[style(line, None) for line in block] for block in _details(result, statistics)]
-    blocks.append([style(_summary_line(result), None)])
+    if summary:
+        blocks.append([style(_summary_line(result), None)])
     if quiet:  # findings and the summary line, nothing between them
         return "".join(line + "\n" for block in blocks for line in block)
+    if not blocks:
+        return ""
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 
@@ -89,19 +93,33 @@ def _details(result: LintResult, statistics: bool) -> list[list[str]]:
 
 
 def _summary_line(result: LintResult) -> str:
-    n_rows = sum(s.n_records for s in result.sources)
+    return summary_line(result)
+
+
+def summary_line(*results: LintResult) -> str:
+    """The last line of the report: counts by severity, rows, sources and models, for one result or (several
+    PATHs with ``--quiet``) for all of them together."""
+    n_rows = sum(s.n_records for r in results for s in r.sources)
     counts = ", ".join(
         f"{n:,} {label}{'s' * (n != 1 and label != 'info')}"
         for n, label in (
-            (result.count(Severity.ERROR), "error"),
-            (result.count(Severity.WARNING), "warning"),
-            (result.count(Severity.INFO), "info"),
+            (sum(r.count(Severity.ERROR) for r in results), "error"),
+            (sum(r.count(Severity.WARNING) for r in results), "warning"),
+            (sum(r.count(Severity.INFO) for r in results), "info"),
         )
     )
-    sources = len(result.sources)
+    sources = sum(len(r.sources) for r in results)
     # findings left out by a filter are counted on the one line even --quiet prints: none disappears unsaid
-    left_out = "".join(f"; {result.notes[key]['text']}" for key in ("min-severity", "baseline") if key in result.notes)
+    if len(results) == 1:
+        notes = results[0].notes
+        left_out = "".join(f"; {notes[key]['text']}" for key in ("min-severity", "baseline") if key in notes)
+    else:
+        hidden = sum(r.notes.get("min-severity", {}).get("hidden", 0) for r in results)
+        floor = next((r.notes["min-severity"]["text"].split(" below ")[1].split()[0] for r in results
+                      if "min-severity" in r.notes), "")
+        left_out = f"; {hidden:,} finding{'s' * (hidden != 1)} below {floor} not reported" if hidden else ""
+    models = list(dict.fromkeys(m.name for r in results for m in r.models))
     return (
         f"{counts} in {n_rows:,} row{'s' * (n_rows != 1)} of {sources} source{'s' * (sources != 1)}{left_out}; "
-        f"models: {', '.join(m.name for m in result.models)}."
+        f"models: {', '.join(models)}."
     )
