@@ -131,6 +131,11 @@ def estimate(
         raise ConfigError("no base model given: pass --model NAME (or --model all), or set 'model' in config")
     source = load(data, settings, role="train")
     ctx = Context([source], models, settings, progress)
+    return Estimate(source=source, estimates=estimate_source(ctx, source, models, settings))
+
+
+def estimate_source(ctx: Context, source: Source, models: Sequence[ModelSpec], settings: Settings) -> list[ModelEstimate]:
+    """The estimate of one source per model, from counts in ``ctx`` (a lint run's context reuses its counts)."""
     pairs = source.pair_rows().select("row")
     data_bytes = text_stats(ctx, source)[1]
     out = []
@@ -154,7 +159,7 @@ def estimate(
                 margin=settings.margin,
             )
         )
-    return Estimate(source=source, estimates=out)
+    return out
 
 
 def render(result: Estimate) -> str:

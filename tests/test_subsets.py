@@ -234,7 +234,7 @@ def test_leak_check_seeded_from_the_lint_run_equals_the_rules_on_the_files(tmp_p
     with path.open("w") as out:
         for i, (prompt, completion) in enumerate(frame.iter_rows()):
             if i % 40 == 0:
-                prompt += f" write to jane.doe{i}@corp-mail.com today"
+                prompt += f" write to maria.keller{i}@corp-mail.com today"  # not Jane Doe: a placeholder (PI001)
             out.write(json.dumps({"prompt": prompt, "completion": completion}) + "\n")
     settings = Settings().with_overrides(models=("llama3-8b",))
     prepared = prepare_data(path, settings=settings, options=PrepareOptions(duplicates="keep-all"))

@@ -59,27 +59,33 @@ def render(
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 
+def fit_table(result: LintResult) -> tuple[str, list[list[str]]]:
+    """The fit table's title and rows (the header first), as the text output and the HTML report show it."""
+    settings = result.settings
+    rows = [["model", "prompt over", "completion over", "tokens cut", "data / cap", "rows / limit", "fits"]]
+    for fit in result.fits:
+        rows.append(
+            [
+                fit.model.name,
+                f"{fit.rows_over_prompt:,}",
+                f"{fit.rows_over_completion:,}",
+                f"{fit.tokens_cut:,}",
+                f"{_size(fit.data_bytes)} / {_size(fit.model.data_cap_bytes)}",
+                f"{fit.rows:,} / {fit.row_limit:,}",
+                "yes" if fit.fits else "NO",
+            ]
+        )
+    title = (f"Fit of the training data per base model (margin {settings.margin} tokens per side, "
+             f"{settings.epochs} epochs)")
+    return title, rows
+
+
 def _details(result: LintResult, statistics: bool) -> list[list[str]]:
     """Blocks of lines: the fit table, the per-rule table (with ``statistics``), each note."""
     blocks: list[list[str]] = []
     if result.fits:
-        settings = result.settings
-        rows = [["model", "prompt over", "completion over", "tokens cut", "data / cap", "rows / limit", "fits"]]
-        for fit in result.fits:
-            rows.append(
-                [
-                    fit.model.name,
-                    f"{fit.rows_over_prompt:,}",
-                    f"{fit.rows_over_completion:,}",
-                    f"{fit.tokens_cut:,}",
-                    f"{_size(fit.data_bytes)} / {_size(fit.model.data_cap_bytes)}",
-                    f"{fit.rows:,} / {fit.row_limit:,}",
-                    "yes" if fit.fits else "NO",
-                ]
-            )
-        title = (f"Fit of the training data per base model (margin {settings.margin} tokens per side, "
-                 f"{settings.epochs} epochs):")
-        blocks.append([title, *("  " + line for line in _table(rows))])
+        title, rows = fit_table(result)
+        blocks.append([title + ":", *("  " + line for line in _table(rows))])
     by_code = result.summary()["by_code"]
     if statistics and by_code:
         names = {f.code: (f.name, f.severity.value) for f in result.findings}

@@ -159,6 +159,8 @@ class Detector:
         pending = PendingDetections(self, parts, jobs)
         if workers > 1 and len(jobs) >= PARALLEL_MIN_TEXTS:
             pending.start(workers)
+        elif workers > 1 and len(jobs) and not analyzer.cache_info().currsize:
+            pending.start(1, preload=False)  # presidio not loaded yet: a worker loads it while the other rules run
         return pending
 
 

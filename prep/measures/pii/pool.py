@@ -16,7 +16,8 @@ from prep.measures.pii import phones
 from prep.measures.pii.analyzer import analyzer
 from prep.measures.pii.masking import Detection
 
-# Below this many candidate texts one process is faster than forking a second one.
+# Below this many candidate texts one process is faster than forking a second one, once presidio is loaded; while it
+# is not, one worker loads it and analyses the few candidates on the other core (see PendingDetections.start).
 PARALLEL_MIN_TEXTS = 300
 
 
@@ -50,11 +51,15 @@ class PendingDetections:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
 
-    def start(self, workers: int) -> None:
+    def start(self, workers: int, preload: bool = True) -> None:
+        """Hand the jobs to ``workers`` forked processes. ``preload`` builds presidio's engine here first, so that
+        every worker inherits it; without it, one worker builds it itself (about a second: spaCy's and presidio's
+        imports) while this process goes on with the other rules: what a small file in pre-commit waits for."""
         import multiprocessing
 
         detector = self.detector
-        analyzer(detector.spacy_model, detector.phone_regions, True)  # load before forking: the workers inherit it
+        if preload:
+            analyzer(detector.spacy_model, detector.phone_regions, True)  # before forking: the workers inherit it
         size = max(50, -(-len(self.jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
         try:
             context: Any = multiprocessing.get_context("fork")
