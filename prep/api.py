@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import overload
 
 import polars as pl
 
@@ -47,22 +47,6 @@ def load_config(path: str | Path | None = None, *, start: str | Path | None = No
     ``[tool.prep]``), or, without one, the nearest such file from ``start`` (default: the working directory)
     upwards; defaults when there is none. Pass the result to :func:`lint` as ``settings``."""
     return load_file(path) if path is not None else discover(start)
-
-
-def render(result: engine.LintResult, format: str = "text", **options: Any) -> str:
-    """``result`` in one of ``prep lint``'s formats: ``text`` (options ``statistics``, ``quiet``), ``json``,
-    ``github``, ``junit``, ``sarif`` or ``html`` (the self-contained page ``--html`` writes)."""
-    from prep.reporters import REPORTERS, html, text
-
-    if format == "html":
-        return html.render(html.collect(result))
-    if format == "text":
-        return text.render(result, **options)
-    if format not in REPORTERS:
-        raise ConfigError(f"unknown format {format!r}; formats: {', '.join(sorted([*REPORTERS, 'html']))}")
-    if options:
-        raise ConfigError(f"format {format!r} takes no options, got {', '.join(sorted(options))}")
-    return REPORTERS[format](result)
 
 
 def load(

@@ -198,5 +198,5 @@ def test_the_pre_commit_hook_takes_exactly_the_formats_prep_reads():
         assert pattern.search(f"data/TRAIN{suffix.upper()}.GZ"), suffix  # prep reads suffixes in any case
     for other in (".txt", ".tsv", ".xlsx", ".jsonl.bz2", ".py"):
         assert not pattern.search(f"data/train{other}"), other
-    listed = set(re.search(r"\.\(([^()]*)\)", hook["files"]).group(1).split("|"))
+    listed = {s for group in re.findall(r"\\\.\(([^()]*)\)", hook["files"]) for s in group.split("|")}
     assert listed == {suffix.lstrip(".") for suffix in FORMATS}

@@ -156,7 +156,8 @@ def run(sources: Sequence[Source], settings: Settings | Plan, progress: Progress
             given(ctx)
         for rule in rules:
             rule.start(ctx)
-        for rule in rules:
+        # rules with background work (a start()) are checked last, so it runs while the others do theirs
+        for rule in sorted(rules, key=lambda r: type(r).start is not Rule.start):
             ctx.progress(f"{rule.code} {rule.name}")
             findings.extend(rule.check(ctx))
     finally:

@@ -6,8 +6,10 @@ others' outputs are concatenated (text, github lines) or refused for several PAT
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prep.engine.run import LintResult
+from prep.errors import ConfigError
 from prep.reporters import github, json_reporter, junit, sarif, text
 
 REPORTERS: dict[str, Callable[[LintResult], str]] = {
@@ -18,3 +20,19 @@ REPORTERS: dict[str, Callable[[LintResult], str]] = {
     "sarif": sarif.render,
 }
 COMBINED = frozenset({"junit", "sarif"})
+
+
+def render(result: LintResult, format: str = "text", **options: Any) -> str:
+    """``result`` in one of ``prep lint``'s formats: ``text`` (options ``statistics``, ``quiet``), ``json``,
+    ``github``, ``junit``, ``sarif`` or ``html`` (the self-contained page ``--html`` writes)."""
+    from prep.reporters import html
+
+    if format == "html":
+        return html.render(html.collect(result))
+    if format == "text":
+        return text.render(result, **options)
+    if format not in REPORTERS:
+        raise ConfigError(f"unknown format {format!r}; formats: {', '.join(sorted([*REPORTERS, 'html']))}")
+    if options:
+        raise ConfigError(f"format {format!r} takes no options, got {', '.join(sorted(options))}")
+    return REPORTERS[format](result)

@@ -6,7 +6,8 @@ What it holds, top to bottom:
 - the summary (errors, warnings, info) and the **fit table** with the text output's columns;
 - the **findings table**, filterable by rule, severity and source (and free text), each finding with its row, line,
   field, message and a short excerpt of the row's text; at most :data:`MAX_FINDINGS` rows (the JSON output has all);
-- **duplicate pairs** side by side (DU001, DU002: the row and the row kept), and **validation and leaks** (LK001:
+- **duplicate pairs** side by side (findings naming a ``kept_row``: the row and the row kept), and **validation
+  and leaks** (findings naming a ``train_row``:
   the validation row and the training row it repeats);
 - **token statistics** per tokenizer family and field (p50, p95, max, rows over each budget) and a histogram per
   field whose bins over a budget are red and at least a few pixels high, so one over-budget row among thousands
@@ -30,7 +31,6 @@ from __future__ import annotations
 import html
 import inspect
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -45,62 +45,16 @@ from prep import __version__
 from prep.engine.run import LintResult
 from prep.measures.labels import label_stats
 from prep.measures.tokens import token_counts
+from prep.reporters.excerpts import masked_excerpt, shared_prefix
+from prep.reporters.html_charts import COLORS, hbars, histogram
 from prep.reporters.locations import display_line, line_index
 
 MAX_FINDINGS = 5_000  # rows of the findings table; the page stays responsive
 MAX_PAIRS = 60  # duplicate and leak pairs shown side by side
-EXCERPT_CHARS = 160
-WIDTH, PAD = 640, 36
-COLORS = {"prompt": "#3b6ea8", "completion": "#c9733a", "error": "#b3261e", "warning": "#8a6100", "info": "#5f6b7a",
-          "over": "#b3261e"}
-PAIR_CODES = ("DU001", "DU002")
 
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-# -- excerpts ------------------------------------------------------------------------------------------------------
-
-_SCRUB = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
-    r"|\b(?:\d{1,3}\.){3}\d{1,3}\b"  # IPv4
-    r"|\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,8}\b"  # IBAN-shaped
-    r"|\+?\(?\d(?:[\d ()./-]*\d){6,}"  # 7 digits or more, with separators: phones, cards, IDs
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _scrub(match: re.Match) -> str:
-    value = match.group(0)
-    if "@" in value:
-        return "***@***"
-    return re.sub(r"\d", "#", value)
-
-
-def masked_excerpt(text: str | None, spans: Sequence[dict] = (), limit: int = EXCERPT_CHARS, skip: int = 0) -> str:
-    """A short, one-line excerpt of ``text`` with no personal data: ``spans`` (PI001's detections, each with
-    ``start``, ``end`` and ``masked``) replaced by their masked form, then e-mail-, number-, IP- and IBAN-shaped
-    strings masked; control and bidi characters shown as U+FFFD. ``skip`` leaves out a prefix the rows share (a
-    common instruction), shown as an ellipsis, unless a span starts in it."""
-    if not text:
-        return ""
-    first = min((int(s["start"]) for s in spans), default=0)
-    if first - skip > limit // 2:  # the excerpt shows the first detection, masked, with some text before it
-        space = text.rfind(" ", 0, max(first - 40, 0))
-        skip = space + 1 if space > skip else max(first - 40, skip)
-    if skip and all(int(s["start"]) >= skip for s in spans):
-        spans = [{**s, "start": int(s["start"]) - skip, "end": int(s["end"]) - skip} for s in spans]
-        text = "\u2026 " + text[skip:]
-        spans = [{**s, "start": s["start"] + 2, "end": s["end"] + 2} for s in spans]
-    text = text[: limit * 4 + max((int(s.get("end", 0)) for s in spans), default=0)]
-    for span in sorted(spans, key=lambda s: -int(s["start"])):
-        start, end = int(span["start"]), int(span["end"])
-        if 0 <= start < end <= len(text):
-            text = text[:start] + "\u27e8" + str(span.get("masked", "***")) + "\u27e9" + text[end:]
-    text = _SCRUB.sub(_scrub, text)
-    text = _CONTROL.sub("\ufffd", " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 # -- what the page shows -------------------------------------------------------------------------------------------
@@ -139,28 +93,14 @@ def _wanted_rows(result: LintResult) -> dict[str, set[int]]:
     for f in result.findings:
         if pairs >= MAX_PAIRS * 2:
             break
-        if f.code in PAIR_CODES and f.row is not None and "kept_row" in f.data:
+        if f.row is not None and "kept_row" in f.data:  # pairs are told by the data they carry, not by rule
             wanted.setdefault(f.source, set()).update({f.row, int(f.data["kept_row"])})
             pairs += 1
-        elif f.code == "LK001" and f.row is not None and "train_row" in f.data:
+        elif f.row is not None and "train_row" in f.data:
             wanted.setdefault(f.source, set()).add(f.row)
             wanted.setdefault(str(f.data.get("train_source")), set()).add(int(f.data["train_row"]))
             pairs += 1
     return wanted
-
-
-def _shared_prefix(texts: Sequence[str], least: int = 40) -> str:
-    """The prefix to leave out of excerpts: the longest prefix (cut back to a word boundary, at least ``least``
-    characters) that at least half of ``texts`` (two or more) share, such as a common instruction; else ""."""
-    texts = [t for t in texts if isinstance(t, str) and len(t) >= least]
-    if len(texts) < 2:
-        return ""
-    head, n = Counter(t[:least] for t in texts).most_common(1)[0]
-    if n < 2 or 2 * n < len(texts):
-        return ""
-    prefix = os.path.commonprefix([t for t in texts if t.startswith(head)])
-    cut = prefix.rfind(" ") + 1
-    return prefix[:cut] if cut >= least else ""
 
 
 def collect(result: LintResult) -> ReportData:
@@ -181,7 +121,7 @@ def collect(result: LintResult) -> ReportData:
         if source is None or not rows:
             continue
         frame = source.frame.filter(pl.col("row").is_in(sorted(rows))).select("row", "prompt", "completion")
-        skips = {f: _shared_prefix(frame[f].drop_nulls().to_list()) for f in ("prompt", "completion")}
+        skips = {f: shared_prefix(frame[f].drop_nulls().to_list()) for f in ("prompt", "completion")}
         for row, prompt, completion in frame.iter_rows():
             for field_name, text in (("prompt", prompt), ("completion", completion)):
                 prefix = skips[field_name]
@@ -207,97 +147,6 @@ def collect(result: LintResult) -> ReportData:
 
 
 # -- charts --------------------------------------------------------------------------------------------------------
-
-
-def _text_width(text: str, size: float = 11) -> float:
-    """A generous estimate of a label's width in pixels (system-ui at ``size`` px)."""
-    return len(text) * size * 0.62 + 4
-
-
-def _hbars(chart_id: str, title: str, labels: Sequence[str], values: Sequence[float], color: str | Sequence[str],
-           note: str = "", max_label: int = 48) -> str:
-    """A horizontal bar chart: one row per item with its whole label (up to ``max_label`` characters, the rest in
-    the tooltip) and its value at the bar's end, so long class names and many classes stay readable."""
-    n = max(len(values), 1)
-    row_h = 18
-    shown = [label if len(label) <= max_label else label[: max_label - 1] + "\u2026" for label in labels]
-    label_w = min(max((_text_width(s) for s in shown), default=40), WIDTH * 0.45)
-    top = max(values, default=0) or 1
-    value_w = _text_width(f"{top:,.0f}") + 6
-    bar_room = WIDTH - label_w - value_w - 12
-    height = n * row_h + 28
-    parts = [f'<svg class="chart" id="{_e(chart_id)}" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-             f'aria-label="{_e(title)}" preserveAspectRatio="xMinYMin meet">']
-    for i, (label, full, value) in enumerate(zip(shown, labels, values)):
-        y = 8 + i * row_h
-        w = bar_room * value / top
-        if value > 0:
-            w = max(w, 3.0)
-        fill = color if isinstance(color, str) else color[i]
-        parts.append(f'<text class="label" x="{label_w:.1f}" y="{y + 12}" font-size="11" text-anchor="end">'
-                     f'{_e(label)}<title>{_e(full)}</title></text>')
-        parts.append(f'<rect class="bar" x="{label_w + 6:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 5}" '
-                     f'fill="{fill}"><title>{_e(full)}: {value:,.0f}</title></rect>')
-        parts.append(f'<text class="label" x="{label_w + 10 + w:.1f}" y="{y + 12}" font-size="11" fill="#444">'
-                     f'{value:,.0f}</text>')
-    if note:
-        parts.append(f'<text class="label" x="4" y="{height - 6}" font-size="11" fill="#555">{_e(note)}</text>')
-    parts.append("</svg>")
-    return f'<section class="card"><h3>{_e(title)}</h3>{"".join(parts)}</section>'
-
-
-def _short(n: int) -> str:
-    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"
-
-
-def _histogram(chart_id: str, title: str, counts: Sequence[int], budgets: Sequence[tuple[int, str]], color: str) -> str:
-    """Rows per token length on power-of-two bins, each model's budget as a dashed line; bins at or above the
-    lowest budget are red and at least 4 px high, with their row count above them."""
-    height, base = 220, 200
-    upper = max(max(counts, default=1), max((b for b, _ in budgets), default=1)) + 1
-    edges = [0] + [2 ** k for k in range(0, int(math.log2(upper)) + 2)]
-    hist = Counter()
-    for c in counts:
-        hist[next(i for i in range(len(edges) - 1) if c < edges[i + 1])] += 1
-    n = len(edges) - 1
-    values = [hist[i] for i in range(n)]
-    top = max(values, default=0) or 1
-    bar_w = (WIDTH - 2 * PAD) / n
-    lowest = min((b for b, _ in budgets), default=None)
-    parts = [f'<svg class="chart" id="{_e(chart_id)}" viewBox="0 0 {WIDTH} {height + 40}" width="100%" role="img" '
-             f'aria-label="{_e(title)}" preserveAspectRatio="xMinYMin meet">',
-             f'<line x1="{PAD}" y1="{base}" x2="{WIDTH - PAD}" y2="{base}" stroke="#888"/>']
-    every = max(1, math.ceil(n * 34 / (WIDTH - 2 * PAD)))  # tick labels that fit side by side
-    for i, value in enumerate(values):
-        x = PAD + i * bar_w
-        over = lowest is not None and edges[i + 1] > lowest
-        h = (base - 40) * value / top
-        if value > 0:
-            h = max(h, 4.0 if over else 2.0)
-        fill = COLORS["over"] if over else color
-        label = f"{_short(edges[i])}\u2013{_short(edges[i + 1] - 1)} tokens" if edges[i + 1] > 1 else "0 tokens"
-        parts.append(f'<rect class="bar{" over" if over else ""}" x="{x + 1:.1f}" y="{base - h:.1f}" '
-                     f'width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="{fill}"><title>{_e(label)}: '
-                     f'{value:,} rows</title></rect>')
-        if over and value:
-            parts.append(f'<text class="label" x="{x + bar_w / 2:.1f}" y="{base - h - 4:.1f}" font-size="10" '
-                         f'text-anchor="middle" fill="{COLORS["over"]}">{value:,}</text>')
-        if i % every == 0:
-            parts.append(f'<text class="label" x="{x:.1f}" y="{base + 14}" font-size="10" text-anchor="middle">'
-                         f'{_short(edges[i])}</text>')
-    parts.append(f'<text class="label" x="{WIDTH / 2:.0f}" y="{base + 32}" font-size="10" text-anchor="middle" '
-                 f'fill="#555">tokens per row (bins double in width)</text>')
-    for k, (budget, names) in enumerate(budgets):
-        i = next(i for i in range(n) if budget < edges[i + 1])
-        position = i + (budget - edges[i]) / (edges[i + 1] - edges[i])
-        x = PAD + position * bar_w
-        anchor, dx = ("end", -3) if x > WIDTH * 0.55 else ("start", 3)
-        parts.append(f'<line class="budget" x1="{x:.1f}" y1="{12 + 13 * k}" x2="{x:.1f}" y2="{base}" stroke="#b3261e" '
-                     f'stroke-dasharray="4 3"/><text class="label" x="{x + dx:.1f}" y="{22 + 13 * k}" font-size="10" '
-                     f'text-anchor="{anchor}" fill="#b3261e">{_e(f"{budget:,}")} {_e(names)}</text>')
-    parts.append(f'<text class="label" x="{PAD}" y="{base + 32}" font-size="10" fill="#555">most rows in a bin: '
-                 f'{top:,}</text></svg>')
-    return f'<section class="card"><h3>{_e(title)}</h3>{"".join(parts)}</section>'
 
 
 def _percentile(values: Sequence[int], q: float) -> int:
@@ -331,7 +180,7 @@ def _token_section(data: ReportData) -> tuple[str, list[str]]:
                         f"<td class=num>{_percentile(counts, 0.5):,}</td><td class=num>{_percentile(counts, 0.95):,}</td>"
                         f"<td class=num>{max(counts):,}</td><td>{_e(over)}</td></tr>")
             marks = [(b, ", ".join(m.name for m in models if m.budget(field_name) == b)) for b in budgets]
-            charts.append(_histogram(f"tokens-{family}-{field_name}",
+            charts.append(histogram(f"tokens-{family}-{field_name}",
                                      f"{field_name.capitalize()} tokens, {family} tokenizer", counts, marks,
                                      COLORS[field_name]))
     table = ""
@@ -449,27 +298,31 @@ def _pairs_section(data: ReportData) -> tuple[str, str]:
         return where if len(by_name) == 1 else f"{source} {where}"
 
     dup_rows, leak_rows = [], []
+    dup_codes, leak_codes = set(), set()
     n_dups = n_leaks = 0
     for f in result.findings:
         if f.row is None:
             continue
-        if f.code in PAIR_CODES and "kept_row" in f.data:
+        if "kept_row" in f.data:
             n_dups += 1
+            dup_codes.add(f.code)
             if len(dup_rows) < MAX_PAIRS:
                 kept = int(f.data["kept_row"])
                 similarity = f.data.get("similarity_to_kept", 1.0)
                 what = f"{f.code}\nsimilarity {float(similarity):.2f}"
                 dup_rows.append(_pair_row((f.source, place(f.source, f.row), f.row),
                                           (f.source, place(f.source, kept) + " (kept)", kept), data, what))
-        elif f.code == "LK001" and "train_row" in f.data:
+        elif "train_row" in f.data:
             n_leaks += 1
+            leak_codes.add(f.code)
             if len(leak_rows) < MAX_PAIRS:
                 train, row = str(f.data.get("train_source")), int(f.data["train_row"])
                 what = f"{'exact' if f.data.get('exact') else 'similarity'} {float(f.data.get('similarity', 1.0)):.2f}"
                 leak_rows.append(_pair_row((f.source, place(f.source, f.row), f.row), (train, place(train, row), row),
                                            data, what))
     head = "<table class=pairs><thead><tr><th>{}</th><th></th><th>{}</th></tr></thead><tbody>{}</tbody></table>"
-    dups = (f"<p>{n_dups:,} rows repeat another row (DU001 exact, DU002 near){', the first ' + str(MAX_PAIRS) + ' shown' if n_dups > MAX_PAIRS else ''}. "
+    first = f", the first {MAX_PAIRS} shown" if n_dups > MAX_PAIRS else ""
+    dups = (f"<p>{n_dups:,} rows repeat another row ({', '.join(sorted(dup_codes))}){first}. "
             "<code>prep prepare</code> keeps the row on the right.</p>" + head.format("row", "kept row", "".join(dup_rows))
             if dup_rows else "<p>No duplicate rows.</p>")
     validation = [s for s in result.sources if s.role == "validation"]
@@ -479,7 +332,8 @@ def _pairs_section(data: ReportData) -> tuple[str, str]:
     else:
         vrows = sum(s.n_records for s in validation)
         intro = (f"<p>Validation data: {', '.join(_e(s.name) for s in validation)}, {vrows:,} rows. "
-                 f"{n_leaks:,} of them repeat a training row (LK001), so they would not measure generalisation.</p>")
+                 f"{n_leaks:,} of them repeat a training row ({', '.join(sorted(leak_codes)) or 'none found'}), so they "
+                 "would not measure generalisation.</p>")
         leaks = intro + (head.format("validation row", "training row", "".join(leak_rows)) if leak_rows else "")
     return dups, leaks
 
@@ -572,6 +426,81 @@ def _metadata_section(data: ReportData) -> str:
     return meta.replace("<thead><tr><th></th><th></th></tr></thead>", "") + inputs
 
 
+STYLE = """<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #222; background: #f6f7f9; }
+main { max-width: 1600px; margin: 0 auto; padding: 16px 28px 48px; }
+h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
+h3 { font-size: 14px; margin: 0 0 6px; } h4 { font-size: 13px; margin: 12px 0 4px; }
+nav a { margin-right: 14px; } .muted { color: #5f6b7a; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+.card { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 12px 14px; min-width: 0; }
+table { border-collapse: collapse; background: #fff; width: 100%; }
+td, th { border-bottom: 1px solid #e3e6ea; padding: 3px 10px; text-align: left; vertical-align: top; }
+th { background: #eef0f3; position: sticky; top: 0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.ok { color: #1d6b35; font-weight: 600; } td.bad { color: #b3261e; font-weight: 700; }
+.scroll { max-height: 640px; overflow: auto; border: 1px solid #dde1e6; }
+.excerpt { font: 12px/1.35 ui-monospace, monospace; color: #333; max-width: 36em; }
+.sev { font-weight: 700; } .sev.error { color: #b3261e; } .sev.warning { color: #8a6100; } .sev.info { color: #5f6b7a; }
+.badges span { display: inline-block; margin-right: 10px; padding: 2px 10px; border-radius: 10px; background: #fff;
+  border: 1px solid #dde1e6; }
+.filters { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 6px 0 8px; }
+table.pairs td { width: 45%; font: 12px/1.35 ui-monospace, monospace; } table.pairs td.num { width: 10%; white-space: pre-line; }
+details { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 6px 12px; margin: 6px 0; }
+details pre { background: #f3f4f6; padding: 6px; overflow: auto; } code { background: #f0f1f3; padding: 0 3px; }
+svg text { font-family: system-ui, sans-serif; } #render-check { display: none; }
+</style>"""
+
+SCRIPT = """<script>
+(function () {
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#findings tbody tr"));
+  var ids = ["f-rule", "f-severity", "f-source", "f-text"];
+  function apply() {
+    var rule = value("f-rule"), sev = value("f-severity"), src = value("f-source"), text = value("f-text").toLowerCase();
+    var shown = 0;
+    rows.forEach(function (tr) {
+      var ok = (!rule || tr.dataset.rule === rule) && (!sev || tr.dataset.severity === sev) &&
+               (!src || tr.dataset.source === src) && (!text || tr.textContent.toLowerCase().indexOf(text) >= 0);
+      tr.style.display = ok ? "" : "none";
+      if (ok) shown++;
+    });
+    var count = document.getElementById("f-count");
+    if (count) count.textContent = shown + " of " + rows.length + " shown";
+  }
+  function value(id) { var el = document.getElementById(id); return el ? el.value : ""; }
+  ids.forEach(function (id) { var el = document.getElementById(id); if (el) el.addEventListener("input", apply); });
+  function openTarget() { var t = location.hash && document.getElementById(location.hash.slice(1));
+    if (t && t.tagName === "DETAILS") t.open = true; }
+  window.addEventListener("hashchange", openTarget); openTarget();
+  window.prepFilter = function (field, v) { document.getElementById(field).value = v; apply(); return document.getElementById("f-count").textContent; };
+})();
+window.addEventListener("load", function () {
+  var out = [];
+  document.querySelectorAll("svg.chart").forEach(function (svg) {
+    var box = svg.getBoundingClientRect(), bars = svg.querySelectorAll("rect.bar"), drawn = 0;
+    bars.forEach(function (b) { if (b.getBBox().height > 0 && b.getBBox().width > 0) drawn++; });
+    var labels = Array.prototype.map.call(svg.querySelectorAll("text.label"), function (t) { return t.getBBox(); });
+    var view = svg.viewBox.baseVal, overlaps = 0, clipped = 0;
+    for (var i = 0; i < labels.length; i++) {
+      var a = labels[i];
+      if (a.x < -0.5 || a.y < -0.5 || a.x + a.width > view.width + 0.5 || a.y + a.height > view.height + 0.5) clipped++;
+      for (var j = i + 1; j < labels.length; j++) {
+        var b = labels[j];
+        if (a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5) overlaps++;
+      }
+    }
+    out.push({id: svg.id, width: box.width, height: box.height, bars: bars.length, drawn: drawn,
+               over: svg.querySelectorAll("rect.bar.over").length, budgets: svg.querySelectorAll("line.budget").length,
+               overlaps: overlaps, clipped: clipped});
+  });
+  var table = document.getElementById("findings");
+  document.getElementById("render-check").textContent = JSON.stringify({charts: out,
+    findings: table ? table.querySelectorAll("tbody tr").length : 0, page_width: document.documentElement.scrollWidth,
+    filtered: window.prepFilter && table ? window.prepFilter("f-severity", "error") : ""});
+  if (window.prepFilter && table) window.prepFilter("f-severity", "");
+});
+</script>"""
+
+
 def render(data: ReportData) -> str:
     """The page, from what :func:`collect` measured."""
     result = data.result
@@ -579,25 +508,25 @@ def render(data: ReportData) -> str:
     token_table, charts = _token_section(data)
     side_charts = []
     if data.labels:
-        side_charts.append(_hbars("labels", f"Labels: training rows per class ({len(data.labels):,} classes)",
+        side_charts.append(hbars("labels", f"Labels: training rows per class ({len(data.labels):,} classes)",
                                   list(data.labels), list(data.labels.values()), "#4f7d5c"))
     by_code = summary["by_code"]
     names = {f.code: f.name for f in result.findings}
     severity = {f.code: f.severity.value for f in result.findings}
-    side_charts.append(_hbars("findings", "Findings by rule", [f"{c} {names[c]}" for c in by_code] or ["none"],
+    side_charts.append(hbars("findings", "Findings by rule", [f"{c} {names[c]}" for c in by_code] or ["none"],
                               list(by_code.values()) or [0], [COLORS[severity[c]] for c in by_code] or "#888"))
     clusters = Counter()
     for f in result.findings:  # the near-duplicate rule's members (by the data they carry, not by rule)
         if "cluster" in f.data and "cluster_size" in f.data:
             clusters[f.data["cluster"]] = max(clusters[f.data["cluster"]], int(f.data.get("cluster_size", 0)))
     top = clusters.most_common(30)
-    side_charts.append(_hbars("clusters", "Near-duplicate clusters: rows per cluster (largest 30)",
+    side_charts.append(hbars("clusters", "Near-duplicate clusters: rows per cluster (largest 30)",
                               [f"cluster {c}" for c, _ in top] or ["none"], [n for _, n in top] or [0], "#7a5195"))
     entities = Counter()
     for f in result.findings:  # findings that count personal data by entity type
         if isinstance(f.data.get("entities"), dict):
             entities.update(f.data["entities"])
-    side_charts.append(_hbars("pii", "PII: detections per entity type (values are never shown)",
+    side_charts.append(hbars("pii", "PII: detections per entity type (values are never shown)",
                               list(entities) or ["none"], list(entities.values()) or [0], "#b3261e"))
     dups, leaks = _pairs_section(data)
     sources = ", ".join(_e(s.name) for s in result.sources)
@@ -606,29 +535,7 @@ def render(data: ReportData) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>prep report: {sources}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<style>
-body {{ font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #222; background: #f6f7f9; }}
-main {{ max-width: 1600px; margin: 0 auto; padding: 16px 28px 48px; }}
-h1 {{ font-size: 22px; margin: 8px 0 4px; }} h2 {{ font-size: 17px; margin: 28px 0 8px; }}
-h3 {{ font-size: 14px; margin: 0 0 6px; }} h4 {{ font-size: 13px; margin: 12px 0 4px; }}
-nav a {{ margin-right: 14px; }} .muted {{ color: #5f6b7a; }}
-.grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }}
-.card {{ background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 12px 14px; min-width: 0; }}
-table {{ border-collapse: collapse; background: #fff; width: 100%; }}
-td, th {{ border-bottom: 1px solid #e3e6ea; padding: 3px 10px; text-align: left; vertical-align: top; }}
-th {{ background: #eef0f3; position: sticky; top: 0; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-td.ok {{ color: #1d6b35; font-weight: 600; }} td.bad {{ color: #b3261e; font-weight: 700; }}
-.scroll {{ max-height: 640px; overflow: auto; border: 1px solid #dde1e6; }}
-.excerpt {{ font: 12px/1.35 ui-monospace, monospace; color: #333; max-width: 36em; }}
-.sev {{ font-weight: 700; }} .sev.error {{ color: #b3261e; }} .sev.warning {{ color: #8a6100; }} .sev.info {{ color: #5f6b7a; }}
-.badges span {{ display: inline-block; margin-right: 10px; padding: 2px 10px; border-radius: 10px; background: #fff;
-  border: 1px solid #dde1e6; }}
-.filters {{ display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 6px 0 8px; }}
-table.pairs td {{ width: 45%; font: 12px/1.35 ui-monospace, monospace; }} table.pairs td.num {{ width: 10%; white-space: pre-line; }}
-details {{ background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 6px 12px; margin: 6px 0; }}
-details pre {{ background: #f3f4f6; padding: 6px; overflow: auto; }} code {{ background: #f0f1f3; padding: 0 3px; }}
-svg text {{ font-family: system-ui, sans-serif; }} #render-check {{ display: none; }}
-</style></head><body><main>
+{STYLE}</head><body><main>
 <h1>prep report</h1>
 <p class=muted>{sources}: {n_rows:,} rows; models {", ".join(_e(m.name) for m in result.models)}; prep {_e(__version__)}</p>
 <p class="badges"><span class="sev error">{summary["errors"]:,} errors</span><span class="sev warning">
@@ -647,54 +554,6 @@ svg text {{ font-family: system-ui, sans-serif; }} #render-check {{ display: non
 <h2 id="rules">Rules</h2>{_rules_section(result)}
 <pre id="render-check"></pre>
 </main>
-<script>
-(function () {{
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#findings tbody tr"));
-  var ids = ["f-rule", "f-severity", "f-source", "f-text"];
-  function apply() {{
-    var rule = value("f-rule"), sev = value("f-severity"), src = value("f-source"), text = value("f-text").toLowerCase();
-    var shown = 0;
-    rows.forEach(function (tr) {{
-      var ok = (!rule || tr.dataset.rule === rule) && (!sev || tr.dataset.severity === sev) &&
-               (!src || tr.dataset.source === src) && (!text || tr.textContent.toLowerCase().indexOf(text) >= 0);
-      tr.style.display = ok ? "" : "none";
-      if (ok) shown++;
-    }});
-    var count = document.getElementById("f-count");
-    if (count) count.textContent = shown + " of " + rows.length + " shown";
-  }}
-  function value(id) {{ var el = document.getElementById(id); return el ? el.value : ""; }}
-  ids.forEach(function (id) {{ var el = document.getElementById(id); if (el) el.addEventListener("input", apply); }});
-  function openTarget() {{ var t = location.hash && document.getElementById(location.hash.slice(1));
-    if (t && t.tagName === "DETAILS") t.open = true; }}
-  window.addEventListener("hashchange", openTarget); openTarget();
-  window.prepFilter = function (field, v) {{ document.getElementById(field).value = v; apply(); return document.getElementById("f-count").textContent; }};
-}})();
-window.addEventListener("load", function () {{
-  var out = [];
-  document.querySelectorAll("svg.chart").forEach(function (svg) {{
-    var box = svg.getBoundingClientRect(), bars = svg.querySelectorAll("rect.bar"), drawn = 0;
-    bars.forEach(function (b) {{ if (b.getBBox().height > 0 && b.getBBox().width > 0) drawn++; }});
-    var labels = Array.prototype.map.call(svg.querySelectorAll("text.label"), function (t) {{ return t.getBBox(); }});
-    var view = svg.viewBox.baseVal, overlaps = 0, clipped = 0;
-    for (var i = 0; i < labels.length; i++) {{
-      var a = labels[i];
-      if (a.x < -0.5 || a.y < -0.5 || a.x + a.width > view.width + 0.5 || a.y + a.height > view.height + 0.5) clipped++;
-      for (var j = i + 1; j < labels.length; j++) {{
-        var b = labels[j];
-        if (a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5) overlaps++;
-      }}
-    }}
-    out.push({{id: svg.id, width: box.width, height: box.height, bars: bars.length, drawn: drawn,
-               over: svg.querySelectorAll("rect.bar.over").length, budgets: svg.querySelectorAll("line.budget").length,
-               overlaps: overlaps, clipped: clipped}});
-  }});
-  var table = document.getElementById("findings");
-  document.getElementById("render-check").textContent = JSON.stringify({{charts: out,
-    findings: table ? table.querySelectorAll("tbody tr").length : 0, page_width: document.documentElement.scrollWidth,
-    filtered: window.prepFilter && table ? window.prepFilter("f-severity", "error") : ""}});
-  if (window.prepFilter && table) window.prepFilter("f-severity", "");
-}});
-</script>
+{SCRIPT}
 </body></html>
 """
