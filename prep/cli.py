@@ -221,6 +221,7 @@ def _filtered(result, min_severity: str):
         result.findings = kept
         result.notes["min-severity"] = {
             "text": f"{hidden:,} finding{'s' * (hidden != 1)} below {min_severity} not reported", "hidden": hidden,
+            "floor": min_severity,
         }
     return result
 

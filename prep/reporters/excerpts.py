@@ -37,9 +37,9 @@ def masked_excerpt(text: str | None, spans: Sequence[dict] = (), limit: int = EX
         space = text.rfind(" ", 0, max(first - 40, 0))
         skip = space + 1 if space > skip else max(first - 40, skip)
     if skip and all(int(s["start"]) >= skip for s in spans):
-        spans = [{**s, "start": int(s["start"]) - skip, "end": int(s["end"]) - skip} for s in spans]
+        shift = 2 - skip  # the skipped prefix out, the two characters of "… " in
+        spans = [{**s, "start": int(s["start"]) + shift, "end": int(s["end"]) + shift} for s in spans]
         text = "\u2026 " + text[skip:]
-        spans = [{**s, "start": s["start"] + 2, "end": s["end"] + 2} for s in spans]
     text = text[: limit * 4 + max((int(s.get("end", 0)) for s in spans), default=0)]
     for span in sorted(spans, key=lambda s: -int(s["start"])):
         start, end = int(span["start"]), int(span["end"])

@@ -28,7 +28,6 @@ labels) and writes the result into ``#render-check`` (the browser test reads it)
 
 from __future__ import annotations
 
-import html
 import inspect
 import math
 import re
@@ -46,15 +45,11 @@ from prep.engine.run import LintResult
 from prep.measures.labels import label_stats
 from prep.measures.tokens import token_counts
 from prep.reporters.excerpts import masked_excerpt, shared_prefix
-from prep.reporters.html_charts import COLORS, hbars, histogram
+from prep.reporters.html_charts import COLORS, _e, hbars, histogram
 from prep.reporters.locations import display_line, line_index
 
 MAX_FINDINGS = 5_000  # rows of the findings table; the page stays responsive
 MAX_PAIRS = 60  # duplicate and leak pairs shown side by side
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 # -- what the page shows -------------------------------------------------------------------------------------------

@@ -121,8 +121,7 @@ def summary_line(*results: LintResult) -> str:
         left_out = "".join(f"; {notes[key]['text']}" for key in ("min-severity", "baseline") if key in notes)
     else:
         hidden = sum(r.notes.get("min-severity", {}).get("hidden", 0) for r in results)
-        floor = next((r.notes["min-severity"]["text"].split(" below ")[1].split()[0] for r in results
-                      if "min-severity" in r.notes), "")
+        floor = next((r.notes["min-severity"]["floor"] for r in results if "min-severity" in r.notes), "")
         left_out = f"; {hidden:,} finding{'s' * (hidden != 1)} below {floor} not reported" if hidden else ""
     models = list(dict.fromkeys(m.name for r in results for m in r.models))
     return (
