@@ -87,6 +87,18 @@ def read_limits(settings: Settings) -> ReadLimits:
     return ReadLimits(max_record_bytes=settings.max_record_bytes, max_input_bytes=limit)
 
 
+def _input_bytes(data) -> int:
+    """The size of an input to lint: a file's on disk, a frame's in memory; 0 when there is none or it is unknown."""
+    if isinstance(data, Source):
+        data = data.frame
+    if isinstance(data, pl.DataFrame):
+        return int(data.estimated_size())
+    try:
+        return Path(data).stat().st_size if data is not None else 0
+    except (OSError, TypeError, ValueError):  # reading it says what is wrong
+        return 0
+
+
 def lint(
     train: str | Path | pl.DataFrame | Source,
     *,
@@ -104,14 +116,21 @@ def lint(
     catalog. No config file is read: ``prep.lint`` depends only on its arguments, never on the working directory.
     For what ``prep lint`` does, pass ``settings=prep.load_config()`` (or ``load_config("path/prep.toml")``).
     ``given`` hands the run measures computed elsewhere (:func:`prep.engine.run.run`).
+
+    On a small input (up to 8 MB), a worker process starts loading the PII engine before the data is read; once
+    loaded, it is kept, idle, for later calls in this process, and ends with it.
     """
     settings = settings or Settings()
     settings = settings.with_overrides(models=models, select=select, ignore=ignore)  # a string is one name
     the_plan = engine.plan(settings)  # configuration errors before any data is read
-    report = progress or (lambda message: None)
-    sources = []
-    for data, role in ((train, "train"), (validation, "validation")):
-        if data is not None:
-            report(f"reading {role} data")
-            sources.append(load(data, settings, role=role))
-    return engine.run(sources, the_plan, progress, given)
+    engine.warm(the_plan, _input_bytes(train) + _input_bytes(validation))
+    try:
+        report = progress or (lambda message: None)
+        sources = []
+        for data, role in ((train, "train"), (validation, "validation")):
+            if data is not None:
+                report(f"reading {role} data")
+                sources.append(load(data, settings, role=role))
+        return engine.run(sources, the_plan, progress, given)
+    finally:
+        engine.settle(the_plan)

@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 
 from prep.dataset import TEXT_FIELDS
 from prep.engine.rule import PrepareAction, Rule
-from prep.errors import ConfigError
+from prep.errors import ConfigError, PrepError
 from prep.finding import Severity, Spans
 from prep.limits import SCAN_CHARS
 from prep.measures.pii import (
@@ -15,6 +15,9 @@ from prep.measures.pii import (
 from prep.measures.pii.given import KnownDetections, given_detections
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
+
+# Inputs up to this size (pre-commit's files) start loading presidio before they are read (PiiDetected.warm)
+WARM_MAX_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,20 @@ class PiiDetected(Rule):
             spacy_model=self.options.spacy_model,
             phone_regions=self.options.phone_regions,
         )
+
+    def warm(self, input_bytes):
+        """On a small input (pre-commit's), fork the worker that loads presidio now (about a second), while the data
+        is read and the other rules run: few candidates go to it, none means it was not needed."""
+        if 0 < input_bytes <= WARM_MAX_BYTES:
+            detector = self.detector()
+            try:
+                detector.validate()
+            except (ValueError, PrepError):  # start() says what is wrong
+                return
+            detector.warm_up()
+
+    def settle(self):
+        Detector.settle()
 
     def start(self, ctx):
         """Validate the configuration, then start detection on every text column: with two processes it runs in

@@ -50,6 +50,15 @@ class Rule:
 
     # --- what a rule implements ---
 
+    def warm(self, input_bytes: int) -> None:
+        """Called once the configuration is valid and before any data is read (``input_bytes``: the size of the
+        input, 0 when unknown): a rule may begin slow setup in the background here, so that it is ready by
+        :meth:`start`; :meth:`settle` is called when the run ends. The default does nothing."""
+
+    def settle(self) -> None:
+        """Called when a run ends, however it ends: stop the background setup :meth:`warm` began if it is not
+        finished (what is ready may stay for a later run). The default does nothing."""
+
     def start(self, ctx: Context) -> None:
         """Called for every rule before any rule's :meth:`check`: a rule may begin work here that runs in the
         background (other processes) while the other rules run, and register its cleanup with

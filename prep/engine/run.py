@@ -113,6 +113,18 @@ def plan(settings: Settings) -> Plan:
     return Plan(settings, resolve_models(settings.models, catalog), rules)
 
 
+def warm(the_plan: Plan, input_bytes: int) -> None:
+    """Let each rule begin slow setup in the background (:meth:`Rule.warm`) before the data is read."""
+    for rule in the_plan.rules:
+        rule.warm(input_bytes)
+
+
+def settle(the_plan: Plan) -> None:
+    """The end of a run begun with :func:`warm`: each rule stops the setup it began that is not finished."""
+    for rule in the_plan.rules:
+        rule.settle()
+
+
 def _input_notes(sources: Sequence[Source]) -> dict[str, dict[str, Any]]:
     """What the run's notes say about the input itself: text decoded with replacement characters, texts too long
     to check whole."""

@@ -12,7 +12,13 @@ from prep.limits import SCAN_CHARS
 from prep.measures.pii.analyzer import LANGUAGE, _blank_artifacts, analyzer
 from prep.measures.pii.masking import DEFAULT_ENTITIES, Detection, is_placeholder, mask
 from prep.measures.pii.plausible import not_personal
-from prep.measures.pii.pool import PARALLEL_MIN_TEXTS, Jobs, PendingDetections
+from prep.measures.pii.pool import (
+    PARALLEL_MIN_TEXTS,
+    Jobs,
+    PendingDetections,
+    settle_warm,
+    warm_up,
+)
 from prep.measures.pii.prefilter import (
     _PHONE_WITHOUT_DE,
     _SSN_ABOVE_04,
@@ -125,6 +131,16 @@ class Detector:
             value = text[r.start : r.end]
             out.append(Detection(r.entity_type, r.start, r.end, round(float(r.score), 4), mask(r.entity_type, value)))
         return out
+
+    def warm_up(self) -> None:
+        """Start loading presidio for this detector in a worker process now (about a second), for a later
+        :meth:`detect_many` with few candidates to use (``pool.warm_up``)."""
+        warm_up(self)
+
+    @staticmethod
+    def settle() -> None:
+        """The end of a run: stop a worker :meth:`warm_up` started that is still loading; a loaded one stays."""
+        settle_warm()
 
     def detect(self, texts: pl.Series, processes: int | None = None) -> dict[int, list[Detection]]:
         """Detections per text index, for the texts that have any: the same as :meth:`analyze` on every text.

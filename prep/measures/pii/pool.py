@@ -15,6 +15,7 @@ import polars as pl
 from prep.measures.pii import phones
 from prep.measures.pii.analyzer import analyzer
 from prep.measures.pii.masking import Detection
+from prep.runtime import in_snowflake, worker_processes
 
 # Below this many candidate texts one process is faster than forking a second one, once presidio is loaded; while it
 # is not, one worker loads it and analyses the few candidates on the other core (see PendingDetections.start).
@@ -24,6 +25,56 @@ PARALLEL_MIN_TEXTS = 300
 # In this process, detection goes through the candidates this many at a time: only a batch of texts (and its phone
 # scans) exists as Python objects at once, so memory stays flat however large the column.
 BATCH_TEXTS = 2_000
+
+
+# A worker forked before the data is read (warm_up), loading presidio on the other core while this process reads
+# and checks; a run with few candidates hands them to it instead of forking a cold one, and gives it back after, so
+# the next run in this process (pre-commit passes several files to one process) finds presidio loaded. At most one,
+# keyed by what it loaded; it ends with this process, like the analyzer cached in it.
+_warm: dict[tuple, tuple[ProcessPoolExecutor, Any]] = {}  # key: (executor, its first job: done once loaded)
+
+
+def _key(detector) -> tuple:
+    return detector.spacy_model, tuple(detector.phone_regions)
+
+
+def warm_up(detector) -> None:
+    """Fork a worker that loads presidio's engine for ``detector`` now, unless one is loaded or loading already,
+    or this process has it (or may not create processes, or has one core to work with)."""
+    import multiprocessing
+
+    key = _key(detector)
+    if key in _warm or analyzer.cache_info().currsize or in_snowflake() or worker_processes() < 2:
+        return
+    discard_warm()
+    try:
+        context: Any = multiprocessing.get_context("fork")
+        warm = ProcessPoolExecutor(1, mp_context=context, initializer=_worker_init,
+                                   initargs=(os.getpid(), detector.spacy_model, tuple(detector.phone_regions)))
+        ready = warm.submit(int)  # the executor forks on its first job, which runs once the initializer is done
+    except (ValueError, OSError, BrokenProcessPool):  # no fork or no processes here: a cold start later, if any
+        return
+    _warm[key] = warm, ready
+
+
+def settle_warm() -> None:
+    """At the end of a run: stop the warm worker if it is still loading (no run used it, and at exit this process
+    would wait for it); a loaded one stays, idle, for the next run."""
+    if any(not ready.done() for _, ready in _warm.values()):
+        discard_warm()
+
+
+def discard_warm() -> None:
+    """Stop the warm worker, if any (mid-load or idle)."""
+    while _warm:
+        _stop(_warm.popitem()[1][0])
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    # Python 3.14 has ProcessPoolExecutor.terminate_workers(); before it, the processes one by one
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 class Jobs:
@@ -50,6 +101,8 @@ class PendingDetections:
         self.detector, self.parts, self.jobs = detector, parts, jobs  # parts: each column's candidate indices
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Any] = []
+        self._warm = False  # the pool is the warm worker, to be given back when done
+        self._ready: Any = None
 
     def start(self, workers: int, preload: bool = True) -> None:
         """Hand the jobs to ``workers`` forked processes. ``preload`` builds presidio's engine here first, so that
@@ -58,19 +111,25 @@ class PendingDetections:
         import multiprocessing
 
         detector = self.detector
-        if preload:
-            analyzer(detector.spacy_model, detector.phone_regions, True)  # before forking: the workers inherit it
         size = max(50, -(-len(self.jobs) // (8 * workers)))  # a few batches per worker, to even out long texts
+        if workers == 1 and not preload and _key(detector) in _warm:
+            (self._pool, self._ready), self._warm = _warm.pop(_key(detector)), True
+        else:
+            if preload:
+                discard_warm()  # presidio is loaded here from now on: every later run forks from this process
+                analyzer(detector.spacy_model, detector.phone_regions, True)  # before forking: workers inherit it
+            try:
+                context: Any = multiprocessing.get_context("fork")
+            except ValueError:  # no fork on this platform: one process, on demand
+                return
         try:
-            context: Any = multiprocessing.get_context("fork")
-        except ValueError:  # no fork on this platform: one process, on demand
-            return
-        try:
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                             initargs=(os.getpid(),))
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                                 initargs=(os.getpid(),))
             self._futures = [self._pool.submit(_analyze_jobs, detector, self.jobs.batch(a, b))
                              for a, b in self.jobs.bounds(size)]
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox, a stored procedure): on demand
+            self._warm = False  # nor a warm worker
             self.close()
 
     def _found(self) -> dict[int, list[Detection]]:
@@ -87,7 +146,7 @@ class PendingDetections:
                 if done == len(self.jobs):
                     return found
             except (OSError, BrokenProcessPool):  # the workers died: do it here
-                pass
+                self._warm = False
             finally:
                 self.close()
             found = {}
@@ -109,18 +168,21 @@ class PendingDetections:
     def close(self, abort: bool = False) -> None:
         """Stop the workers (a no-op once done); ``abort`` terminates them mid-batch (the run failed)."""
         if self._pool is not None:
-            if abort:  # Python 3.14 has ProcessPoolExecutor.terminate_workers(); before it, the processes
-                for process in list(getattr(self._pool, "_processes", {}).values()):
-                    process.terminate()
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            if abort:
+                _stop(self._pool)
+            elif self._warm and not _warm:  # idle again, presidio loaded: the next run's
+                _warm[_key(self.detector)] = self._pool, self._ready
+            else:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool, self._warm = None, False
         self._futures = []
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(parent: int, spacy_model: str | None = None, phone_regions: tuple[str, ...] = ()) -> None:
     """In a PII worker, first thing: die with the parent, however it dies (Linux's parent-death signal covers
     SIGKILL and the OOM killer; elsewhere the worker ends when its pipe to the parent closes), and leave Ctrl-C to
-    the parent, which stops the workers itself and prints one line."""
+    the parent, which stops the workers itself and prints one line. A warm worker (``spacy_model`` given) then
+    loads presidio's engine."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -134,6 +196,8 @@ def _worker_init(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
+    if spacy_model is not None:
+        analyzer(spacy_model, phone_regions, True)
 
 
 def _analyze_jobs(detector, jobs: list[tuple[str, tuple[str, ...]]]) -> list[list[Detection]]:
