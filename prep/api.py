@@ -117,8 +117,8 @@ def lint(
     For what ``prep lint`` does, pass ``settings=prep.load_config()`` (or ``load_config("path/prep.toml")``).
     ``given`` hands the run measures computed elsewhere (:func:`prep.engine.run.run`).
 
-    On a small input (up to 8 MB), a worker process starts loading the PII engine before the data is read; once
-    loaded, it is kept, idle, for later calls in this process, and ends with it.
+    On a small input (up to 8 MB), a worker process starts loading the PII engine before the data is read; it is
+    stopped when the call returns (the command line keeps it for its next file).
     """
     settings = settings or Settings()
     settings = settings.with_overrides(models=models, select=select, ignore=ignore)  # a string is one name

@@ -409,6 +409,35 @@ def estimate(path: str, output_format: str, settings: config.Settings) -> None:
 
 
 @cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str), metavar="FILE")
+@click.option("--prediction-col", "prediction_cols", multiple=True, required=True, metavar="COLUMN", help="Column holding a model's answers (repeatable: one per model).")
+@click.option("--reference-col", metavar="COLUMN", help="Column holding the expected answers (default: completion-col, 'completion').")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output-file", "output_file", metavar="FILE", help="Write the report to FILE instead of standard output.")
+@click.option("--config", "config_file", metavar="FILE", help="Config file (default: nearest prep.toml or pyproject.toml): column names, label detection.")
+def evaluate(path: str, prediction_cols: tuple[str, ...], reference_col: str | None, output_format: str,
+             output_file: str | None, config_file: str | None) -> None:
+    """Score the answers in FILE's prediction columns against its reference column: exact match, ROUGE-L, BLEU and
+    chrF, and on label-like data accuracy, macro-F1, invalid answers and per-label figures. Exit codes: 0 it ran,
+    2 it could not."""
+    import json
+
+    from prep.evaluate import evaluate_file
+    from prep.reporters import evaluation as reporting
+
+    output = _Output(output_file, output_format, False, False)
+    run = evaluate_file(path, prediction_cols, reference_col=reference_col, settings=_settings(config_file))
+    for warning in run.warnings:
+        _echo(f"prep: warning: {warning}", err=True)
+    if output_format == "json":
+        report = json.dumps(run.result, indent=2, ensure_ascii=False) + "\n"
+    else:
+        report = (reporting.render_html if output_format == "html" else reporting.render_text)(run)
+    output.parts.append(terminal_safe(report))
+    output.close()
+
+
+@cli.command()
 @click.argument("code", required=False)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 def rules(code: str | None, output_format: str) -> None:
@@ -492,8 +521,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, _interrupt)
+    from prep.measures.pii.pool import keeping_warm
+
     try:
-        return _main(argv)
+        with keeping_warm():  # presidio loaded once for all the files of this command, stopped at its end
+            return _main(argv)
     except _Interrupted:  # the run's cleanup (stopping worker processes) has run on the way out
         _echo("prep: error: interrupted", err=True)
         return 2

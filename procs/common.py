@@ -23,6 +23,13 @@ PROCEDURE_OPTIONS: dict[str, frozenset[str]] = {
     "PREP_JOB_STATUS": frozenset({"registry_schema"}),
     "PREP_JOB_CANCEL": frozenset({"registry_schema"}),
     "PREP_JOBS_LIST": frozenset({"registry_schema"}),
+    "PREP_LABEL": frozenset({"registry_schema", "text_col", "output", "replace", "temperature", "max_tokens"}),
+    "PREP_EVALUATE": frozenset({"registry_schema", "view", "judge", "temperature", "max_tokens",
+                                "credits_per_million"}),
+    "PREP_PROMOTE": frozenset({"registry_schema", "require_better", "eval_id"}),
+    "PREP_ROLLBACK": frozenset({"registry_schema"}),
+    "PREP_RETRAIN": frozenset({"registry_schema", "prepare", "finetune", "evaluate", "promote", "metric"}),
+    "PREP_UNUSED_MODELS": frozenset({"registry_schema"}),
 }
 _TAKES_SETTINGS = {"PREP_LINT", "PREP_PREPARE"}
 

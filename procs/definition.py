@@ -47,6 +47,9 @@ PACKAGES = (
     "pandas==2.3.3",
     # results streamed in Arrow batches (procs/common.py:read_frame); the connector's pandas extra asks for >= 14
     "pyarrow==26.0.1",
+    # BLEU and chrF of PREP_EVALUATE (prep/evaluate.py), a pure-Python wheel; rouge-score, for ROUGE-L, has no
+    # wheel on PyPI, so it is not pinned: without it PREP_EVALUATE reports rouge_l as unavailable
+    "sacrebleu==2.6.0",
 )
 
 # What tools/build_artifacts.py writes into BUILD_DIR and every procedure imports from the stage: the code, and the
@@ -100,6 +103,38 @@ PROCEDURES = (
         "PREP_JOBS_LIST", "prep.procs.jobs.list",
         (("options", "VARIANT"),),
         "The jobs in PREP_JOBS, with live status from FINETUNE('SHOW').",
+    ),
+    Procedure(
+        "PREP_LABEL", "prep.procs.label.run",
+        (("source", "VARCHAR"), ("instruction", "VARCHAR"), ("labels", "VARIANT"), ("model", "VARCHAR"),
+         ("options", "VARIANT")),
+        "Label rows with AI_COMPLETE, constrained to a label set, into a table PREP_PREPARE takes; no row dropped.",
+    ),
+    Procedure(
+        "PREP_EVALUATE", "prep.procs.evaluate.run",
+        (("dataset", "VARCHAR"), ("models", "VARIANT"), ("options", "VARIANT")),
+        "Run the validation view through each model with AI_COMPLETE; answers to PREP_PREDICTIONS, metrics to PREP_EVALS.",
+    ),
+    Procedure(
+        "PREP_PROMOTE", "prep.procs.models.promote",
+        (("use_case", "VARCHAR"), ("model", "VARCHAR"), ("options", "VARIANT")),
+        "Make a fine-tuned model the current one of its use case (PREP_MODELS, view PREP_CURRENT_MODELS).",
+    ),
+    Procedure(
+        "PREP_ROLLBACK", "prep.procs.models.rollback",
+        (("use_case", "VARCHAR"), ("options", "VARIANT")),
+        "Make the model that was current before the current one current again.",
+    ),
+    Procedure(
+        "PREP_RETRAIN", "prep.procs.retrain.run",
+        (("source", "VARCHAR"), ("dataset", "VARCHAR"), ("use_case", "VARCHAR"), ("base_model", "VARCHAR"),
+         ("options", "VARIANT")),
+        "One scheduled retraining step: update jobs, evaluate finished ones, promote if better, start the next.",
+    ),
+    Procedure(
+        "PREP_UNUSED_MODELS", "prep.procs.models.unused",
+        (("days", "NUMBER"), ("options", "VARIANT")),
+        "Fine-tuned models with no inference in the last DAYS days (view PREP_MODEL_USAGE of sql/cost.sql).",
     ),
 )
 

@@ -1,5 +1,8 @@
 """``CALL PREP_FINETUNE(dataset, model_name, base_model, options)``: start a fine-tune on clean data only.
 
+``model_name`` names the use case: the job asks for ``<model_name>_V<N>``, N the next free version of that use case
+in PREP_JOBS (:mod:`prep.procs.models`); DESCRIBE gives the final name, which PREP_JOB_STATUS records.
+
 Refuses, with a clear message, unless:
 
 - the dataset (its quoted, fully qualified name) has a prepare run (the latest one counts), made for this base
@@ -56,6 +59,10 @@ def run(session: Session, dataset: str, model_name: str, base_model: str, option
     options = procedure_options(options, "PREP_FINETUNE")
     name = Name.parse(dataset, "dataset").qualified(session)
     Name.parse(model_name, "model_name")  # validated here; passed to FINETUNE as a literal
+    from prep.procs.evaluate import use_case_key
+    from prep.procs.models import next_version, versioned_name
+
+    use_case = use_case_key(session, model_name)
     max_epochs = options.get("max_epochs", DEFAULT_EPOCHS)
     if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or not 1 <= max_epochs <= MAX_EPOCHS:
         raise ProcError(f"max_epochs must be an integer from 1 to {MAX_EPOCHS}, got {max_epochs!r}")
@@ -95,20 +102,25 @@ def run(session: Session, dataset: str, model_name: str, base_model: str, option
     training_query = f"SELECT PROMPT, COMPLETION FROM {train.sql}"
     validation_query = f"SELECT PROMPT, COMPLETION FROM {validation.sql}" if int(run_info["validation"]) > 0 else None
     fine_tune_options = {"max_epochs": max_epochs}
+    jobs = record_table(session, options, JOBS)
+    version = next_version(session, jobs, use_case)
+    requested = versioned_name(model_name, version)
     client = cortex.client(session)
-    job_id = client.create(model_name, base_model, training_query, validation_query, fine_tune_options)
+    job_id = client.create(requested, base_model, training_query, validation_query, fine_tune_options)
 
     insert_rows(
         session,
-        record_table(session, options, JOBS),
+        jobs,
         ["JOB_ID", "MODEL_NAME", "BASE_MODEL", "DATASET", "DATASET_FINGERPRINT", "RUN_ID", "OPTIONS", "FORCED",
-         "STATUS", "BACKEND"],
-        [(job_id, model_name, base_model, label, now, run_info["run_id"], dumps(options), force, "PENDING",
-          client.backend)],
+         "STATUS", "BACKEND", "USE_CASE", "VERSION"],
+        [(job_id, requested, base_model, label, now, run_info["run_id"], dumps(options), force, "PENDING",
+          client.backend, use_case, version)],
     )
     return {
         "job_id": job_id,
-        "model_name": model_name,
+        "model_name": requested,
+        "use_case": use_case,
+        "version": version,
         "base_model": base_model,
         "dataset": label,
         "dataset_fingerprint": now,

@@ -163,6 +163,9 @@ def dumps(value: Any) -> str:
 RUNS = "PREP_RUNS"
 FINDINGS = "PREP_FINDINGS"
 JOBS = "PREP_JOBS"
+PREDICTIONS = "PREP_PREDICTIONS"
+EVALS = "PREP_EVALS"
+MODELS = "PREP_MODELS"
 
 DDL = {
     RUNS: "RUN_ID VARCHAR, KIND VARCHAR, SOURCE VARCHAR, DATASET VARCHAR, BASE_MODEL VARCHAR, OPTIONS VARCHAR, "
@@ -172,8 +175,23 @@ DDL = {
     JOBS: "JOB_ID VARCHAR, MODEL_NAME VARCHAR, FINAL_MODEL VARCHAR, BASE_MODEL VARCHAR, DATASET VARCHAR, "
     "DATASET_FINGERPRINT VARCHAR, RUN_ID VARCHAR, OPTIONS VARCHAR, FORCED BOOLEAN, STATUS VARCHAR, "
     "LAST_DESCRIBE VARCHAR, CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP(), UPDATED_ON TIMESTAMP_NTZ, "
-    "BACKEND VARCHAR",
+    "BACKEND VARCHAR, USE_CASE VARCHAR, VERSION NUMBER",
+    # every answer PREP_EVALUATE (KIND 'evaluate') or PREP_LABEL (KIND 'label') got from AI_COMPLETE, one per row
+    # and model: the row's key in the evaluated view, the answer, its tokens, and the judge's score when asked
+    PREDICTIONS: "RUN_ID VARCHAR, KIND VARCHAR, MODEL VARCHAR, ROW_INDEX NUMBER, ROW_HASH VARCHAR, PREDICTION VARCHAR, "
+    "PROMPT_TOKENS NUMBER, COMPLETION_TOKENS NUMBER, JUDGE_SCORE NUMBER, JUDGE_TOKENS NUMBER, "
+    "CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()",
+    # one row per evaluation and model: what was evaluated and the metrics (prep.evaluate.score), to compare runs
+    EVALS: "EVAL_ID VARCHAR, DATASET VARCHAR, VIEW_NAME VARCHAR, MODEL VARCHAR, ROLE VARCHAR, JOB_ID VARCHAR, "
+    "ROWS_EVALUATED NUMBER, METRICS VARCHAR, TOKENS NUMBER, CREDITS FLOAT, "
+    "CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()",
+    # promotions and rollbacks, never updated: the latest row per use case names the current model
+    MODELS: "USE_CASE VARCHAR, SEQ NUMBER, EVENT VARCHAR, MODEL VARCHAR, VERSION NUMBER, JOB_ID VARCHAR, "
+    "PREVIOUS_MODEL VARCHAR, EVAL_ID VARCHAR, REASON VARCHAR, CREATED_ON TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()",
 }
+
+# Columns added to a record table after its first release: a registry created by an older prep gets them
+ADDED_COLUMNS = {JOBS: ("USE_CASE VARCHAR", "VERSION NUMBER")}
 
 
 def record_table(session, options: dict[str, Any], table: str) -> Name:
@@ -193,6 +211,8 @@ def record_table(session, options: dict[str, Any], table: str) -> Name:
     else:
         name = Name((table,)).qualified(session)
     session.sql(f"CREATE TABLE IF NOT EXISTS {name.sql} ({DDL[table]})").collect()
+    for column in ADDED_COLUMNS.get(table, ()):
+        session.sql(f"ALTER TABLE {name.sql} ADD COLUMN IF NOT EXISTS {column}").collect()
     return name
 
 

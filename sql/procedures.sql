@@ -20,7 +20,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.lint.run'
@@ -35,7 +36,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.prepare.run'
@@ -50,7 +52,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.finetune.run'
@@ -65,7 +68,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.jobs.status'
@@ -80,7 +84,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.jobs.cancel'
@@ -95,10 +100,107 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.jobs.list'
+EXECUTE AS CALLER;
+
+-- Label rows with AI_COMPLETE, constrained to a label set, into a table PREP_PREPARE takes; no row dropped.
+CREATE OR REPLACE PROCEDURE PREP_DB.PREP.PREP_LABEL(SOURCE VARCHAR, INSTRUCTION VARCHAR, LABELS VARIANT, MODEL VARCHAR, OPTIONS VARIANT)
+COPY GRANTS
+RETURNS VARIANT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'prep.procs.label.run'
+EXECUTE AS CALLER;
+
+-- Run the validation view through each model with AI_COMPLETE; answers to PREP_PREDICTIONS, metrics to PREP_EVALS.
+CREATE OR REPLACE PROCEDURE PREP_DB.PREP.PREP_EVALUATE(DATASET VARCHAR, MODELS VARIANT, OPTIONS VARIANT)
+COPY GRANTS
+RETURNS VARIANT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'prep.procs.evaluate.run'
+EXECUTE AS CALLER;
+
+-- Make a fine-tuned model the current one of its use case (PREP_MODELS, view PREP_CURRENT_MODELS).
+CREATE OR REPLACE PROCEDURE PREP_DB.PREP.PREP_PROMOTE(USE_CASE VARCHAR, MODEL VARCHAR, OPTIONS VARIANT)
+COPY GRANTS
+RETURNS VARIANT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'prep.procs.models.promote'
+EXECUTE AS CALLER;
+
+-- Make the model that was current before the current one current again.
+CREATE OR REPLACE PROCEDURE PREP_DB.PREP.PREP_ROLLBACK(USE_CASE VARCHAR, OPTIONS VARIANT)
+COPY GRANTS
+RETURNS VARIANT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'prep.procs.models.rollback'
+EXECUTE AS CALLER;
+
+-- One scheduled retraining step: update jobs, evaluate finished ones, promote if better, start the next.
+CREATE OR REPLACE PROCEDURE PREP_DB.PREP.PREP_RETRAIN(SOURCE VARCHAR, DATASET VARCHAR, USE_CASE VARCHAR, BASE_MODEL VARCHAR, OPTIONS VARIANT)
+COPY GRANTS
+RETURNS VARIANT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'prep.procs.retrain.run'
+EXECUTE AS CALLER;
+
+-- Fine-tuned models with no inference in the last DAYS days (view PREP_MODEL_USAGE of sql/cost.sql).
+CREATE OR REPLACE PROCEDURE PREP_DB.PREP.PREP_UNUSED_MODELS(DAYS NUMBER, OPTIONS VARIANT)
+COPY GRANTS
+RETURNS VARIANT
+LANGUAGE PYTHON
+RUNTIME_VERSION = '3.11'
+ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
+PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
+            'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
+IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
+           '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
+HANDLER = 'prep.procs.models.unused'
 EXECUTE AS CALLER;
 
 -- Exact tokens of TEXT for BASE_MODEL's tokenizer (raw text, no BOS/EOS), offline: equal to prep.count_tokens.
@@ -111,7 +213,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.udfs.token_count';
@@ -126,7 +229,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.udfs.pii';
@@ -141,7 +245,8 @@ RUNTIME_VERSION = '3.11'
 ARTIFACT_REPOSITORY = snowflake.snowpark.pypi_shared_repository
 PACKAGES = ('snowflake-snowpark-python==1.53.0', 'polars==2.1.0', 'numpy==2.3.5', 'tiktoken==0.14.0',
             'sentencepiece==0.2.3', 'ftfy==6.3.1', 'sqlglot==30.22.0', 'presidio-analyzer==2.2.362',
-            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1')
+            'spacy==3.8.14', 'phonenumbers==9.0.43', 'tldextract==5.4.0', 'pandas==2.3.3', 'pyarrow==26.0.1',
+            'sacrebleu==2.6.0')
 IMPORTS = ('@PREP_DB.PREP.PREP_STAGE/prep_code.zip', '@PREP_DB.PREP.PREP_STAGE/llama3-tokenizer.model',
            '@PREP_DB.PREP.PREP_STAGE/mistral-v1-tokenizer.model')
 HANDLER = 'prep.procs.udfs.text_flags';

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,20 @@ def fakesnow_server():
 
 
 try:
-    from fakesnow import server as _FAKESNOW_SERVER  # before any call replaces the attribute with the submodule
+    from fakesnow import (
+        server as _FAKESNOW_SERVER,  # before any call replaces the attribute with the submodule
+    )
 except ImportError:  # pragma: no cover - fakesnow is in the test extra
     _FAKESNOW_SERVER = None
+
+
+# absl (which rouge-score imports) makes a logging handler on the sys.stderr of the moment it is imported, and
+# closes that stream when the handler is closed unless it is sys.stderr then; logging.config.dictConfig, which the
+# Snowflake CLI calls when tests/test_deploy.py runs it in-process, closes every handler. Under pytest's capture the
+# stream would be pytest's own: the handler writes to the real stderr instead.
+try:
+    import absl.logging as _absl_logging
+
+    _absl_logging.get_absl_handler().python_handler.stream = sys.__stderr__
+except ImportError:  # pragma: no cover - rouge-score (and absl) not installed
+    pass

@@ -114,7 +114,7 @@ def problems(sql: str, procedure: d.Procedure | d.Function) -> list[str]:
 
     differ("name", got["name"], procedure.qualified_name)
     differ("kind", got["kind"], "PROCEDURE" if isinstance(procedure, d.Procedure) else "FUNCTION")
-    differ("arguments", got["args"], [(name.upper(), sql_type) for name, sql_type in procedure.args])
+    differ("arguments", got["args"], [(name.upper(), _sql_type(sql_type)) for name, sql_type in procedure.args])
     if not got["copy_grants"]:
         out.append("no COPY GRANTS: re-creating it would drop its grants")
     differ("returns", got.get("returns"), _sql_type(procedure.returns))
@@ -199,6 +199,9 @@ LOCAL = {"prep", "rules", "procs"}
 NOT_IN_SNOWFLAKE = {
     "tomli",  # only below Python 3.11
     "click",  # prep/cli.py only, which is not in prep_code.zip
+    # ROUGE-L in prep/evaluate.py: rouge-score has no wheel on PyPI (an sdist only), which Snowflake's PyPI
+    # repository needs; without it PREP_EVALUATE reports rouge_l as unavailable (tests/test_evaluate.py)
+    "rouge_score",
 }
 
 

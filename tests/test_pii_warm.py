@@ -45,20 +45,34 @@ def _run(tmp_path, body: str, env: dict | None = None) -> dict:
 
 def test_a_small_file_uses_the_worker_loading_presidio_and_the_next_run_reuses_it(tmp_path):
     out = _run(tmp_path, """
-        first = prep.lint("pii.jsonl", models="llama3-8b")
-        after_first = warm_pids()
-        second = prep.lint("pii2.jsonl", models="llama3-8b")
+        with pool.keeping_warm():  # what the command line does around its files
+            first = prep.lint("pii.jsonl", models="llama3-8b")
+            after_first = warm_pids()
+            second = prep.lint("pii2.jsonl", models="llama3-8b")
+            after_second = warm_pids()
         print(json.dumps({"first": pii(first), "second": pii(second), "after_first": after_first,
-                          "after_second": warm_pids(), "loaded_here": analyzer.cache_info().currsize}))
+                          "after_second": after_second, "after_block": warm_pids(),
+                          "children": len(multiprocessing.active_children()),
+                          "loaded_here": analyzer.cache_info().currsize}))
     """)
     assert out["loaded_here"] == 0  # this process never loaded presidio: the worker did
     assert len(out["after_first"]) == 1 and out["after_second"] == out["after_first"]  # the same worker, kept
+    assert out["after_block"] == [] and out["children"] == 0  # and stopped when the command ends
     assert [row for _, row, _ in out["first"]] == [0] and [row for _, row, _ in out["second"]] == [1]
     # the same findings as in one process, where presidio loads here
     alone = _run(tmp_path, """
         print(json.dumps({"first": pii(prep.lint("pii.jsonl", models="llama3-8b")), "warm": warm_pids()}))
     """, env={"PREP_PROCESSES": "1"})
     assert alone["warm"] == [] and alone["first"] == out["first"]
+
+
+def test_a_library_call_leaves_no_worker_behind(tmp_path):
+    out = _run(tmp_path, """
+        result = prep.lint("pii.jsonl", models="llama3-8b")
+        print(json.dumps({"pii": pii(result), "warm": warm_pids(), "children": len(multiprocessing.active_children()),
+                          "loaded_here": analyzer.cache_info().currsize}))
+    """)
+    assert len(out["pii"]) == 1 and out["warm"] == [] and out["children"] == 0 and out["loaded_here"] == 0
 
 
 def test_a_run_without_candidates_stops_the_worker_still_loading(tmp_path):

@@ -104,13 +104,14 @@ def test_scenario_prepare_views_finetune_status(session):
     assert len(session.sql(f"SELECT * FROM {views['train']}").collect()) == result["train"]
 
     job = finetune.run(session, "SUPPORT", "SUPPORT_MODEL", "llama3-8b", {"max_epochs": 2})
+    assert job["model_name"] == "SUPPORT_MODEL_V1" and job["version"] == 1  # the use case's first version
     command, args = session.recorder.calls[-1]
     assert command == "CREATE"
-    assert args == ["SUPPORT_MODEL", "llama3-8b", f"SELECT PROMPT, COMPLETION FROM {views['train']}",
+    assert args == ["SUPPORT_MODEL_V1", "llama3-8b", f"SELECT PROMPT, COMPLETION FROM {views['train']}",
                     f"SELECT PROMPT, COMPLETION FROM {views['validation']}", '{"max_epochs": 2}']
     assert job["job_id"] == "ft_0001" and job["dataset_fingerprint"] == result["fingerprint"] and not job["forced"]
     stored = session.sql("SELECT JOB_ID, MODEL_NAME, BASE_MODEL, RUN_ID, STATUS, BACKEND FROM PREP_JOBS").collect()
-    assert [tuple(r) for r in stored] == [("ft_0001", "SUPPORT_MODEL", "llama3-8b", result["run_id"], "PENDING",
+    assert [tuple(r) for r in stored] == [("ft_0001", "SUPPORT_MODEL_V1", "llama3-8b", result["run_id"], "PENDING",
                                            "cortex-finetune")]
 
     state = jobs.status(session, "ft_0001", {})

@@ -17,7 +17,7 @@ pytest.importorskip("snowflake.snowpark")
 from prep.procs import definition  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SQL_TYPES = {"VARCHAR": str, "TEXT": str, "VARIANT": dict, "OBJECT": dict}
+SQL_TYPES = {"VARCHAR": (str,), "TEXT": (str,), "VARIANT": (dict, list), "OBJECT": (dict,), "NUMBER": (int,)}
 
 
 def _statements(text: str) -> list[str]:
@@ -48,7 +48,9 @@ def test_every_sql_script_parses():
 def test_every_handler_has_a_procedure():
     handlers = {p.handler for p in definition.PROCEDURES}
     assert handlers == {"prep.procs.lint.run", "prep.procs.prepare.run", "prep.procs.finetune.run", "prep.procs.jobs.status",
-                        "prep.procs.jobs.cancel", "prep.procs.jobs.list"}
+                        "prep.procs.jobs.cancel", "prep.procs.jobs.list", "prep.procs.label.run", "prep.procs.evaluate.run",
+                        "prep.procs.models.promote", "prep.procs.models.rollback", "prep.procs.retrain.run",
+                        "prep.procs.models.unused"}
     assert len({p.name for p in definition.PROCEDURES}) == len(definition.PROCEDURES)
 
 
@@ -67,7 +69,7 @@ def test_procedure_matches_its_handler(procedure):
     hints = inspect.get_annotations(handler, eval_str=True)
     assert [p.name for p in parameters[1:]] == [name for name, _ in procedure.args]
     for name, sql_type in procedure.args:
-        assert _sql_type_of(hints[name]) is SQL_TYPES[sql_type], (name, sql_type, hints[name])
+        assert _sql_type_of(hints[name]) in SQL_TYPES[sql_type], (name, sql_type, hints[name])
     assert hints["return"] is dict
 
 
@@ -110,9 +112,9 @@ def test_each_handler_registers_and_answers_a_call_in_local_testing():
     """Snowpark local testing has no session.sql, so a full run is tested on fakesnow (test_procs.py); here each
     handler is registered with its SQL signature and called, and its argument checks answer through CALL."""
     from snowflake.snowpark import Session
-    from snowflake.snowpark.types import StringType, VariantType
+    from snowflake.snowpark.types import LongType, StringType, VariantType
 
-    types = {"VARCHAR": StringType(), "VARIANT": VariantType()}
+    types = {"VARCHAR": StringType(), "VARIANT": VariantType(), "NUMBER": LongType()}
     session = Session.builder.config("local_testing", True).create()
     refusals = {
         "PREP_LINT": (("T; DROP TABLE T", "llama3-8b", {}), "single SELECT"),
@@ -121,6 +123,12 @@ def test_each_handler_registers_and_answers_a_call_in_local_testing():
         "PREP_JOB_STATUS": (("", {}), "job_id must be the id FINETUNE returned"),
         "PREP_JOB_CANCEL": (("", {}), "job_id must be the id FINETUNE returned"),
         "PREP_JOBS_LIST": (({},), "Session.sql is not supported"),  # reaches its first query
+        "PREP_LABEL": (("T", " ", ["A"], "m", {}), "instruction must say what to label"),
+        "PREP_EVALUATE": (("DS;", ["m"], {}), "not a valid object name"),
+        "PREP_PROMOTE": (("UC;", "m", {}), "not a valid object name"),
+        "PREP_ROLLBACK": (("UC;", {}), "not a valid object name"),
+        "PREP_RETRAIN": (("T", "DS", "UC", "llama3-8b", {"promote": "always"}), "promote must be 'if_better'"),
+        "PREP_UNUSED_MODELS": ((0, {}), "days must be a whole number"),
     }
     assert set(refusals) == {p.name for p in definition.PROCEDURES}
     for procedure in definition.PROCEDURES:

@@ -74,7 +74,10 @@ def server():
 
     logging.getLogger("uvicorn").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    from tests.cortex_double import keyword_responder, register_complete
+
     with fakesnow_server() as kwargs:
+        register_complete(keyword_responder)  # AI_COMPLETE, answered here, in the server's process
         yield kwargs
 
 
@@ -112,7 +115,9 @@ def test_prep_comes_only_from_the_code_zip_and_the_import_directory(runtime, run
 
 def test_every_handler_runs_end_to_end_and_returns_plain_json(run):
     assert run["errors"] == {}, "\n".join(f"{k}:\n{v}" for k, v in run["errors"].items())
-    assert run["json"] == dict.fromkeys(["lint", "lint_mails", "prepare", "finetune", "status", "list", "cancel"], True)
+    assert run["json"] == dict.fromkeys(["lint", "lint_mails", "prepare", "finetune", "status", "list", "cancel", "label",
+                                         "prepare_labelled", "finetune_loop", "status_loop", "evaluate", "promote"],
+                                        True)
     results, seeded = run["results"], run["seeded"]
     assert results["lint"]["rows"] == seeded["TICKETS"]
     prepared = results["prepare"]
@@ -125,7 +130,16 @@ def test_every_handler_runs_end_to_end_and_returns_plain_json(run):
     assert results["status"]["status"] == "SUCCESS" and results["status"]["model"] == "DB.S.SUPPORT_MODEL_1"
     assert [j["job_id"] for j in results["list"]["jobs"]] == ["ft_0001"]
     assert results["cancel"]["message"] == "Canceled Cortex Fine-tuning job: ft_0001"
-    assert run["finetune_calls"] == ["CREATE", "DESCRIBE", "SHOW", "CANCEL"]
+    assert run["finetune_calls"] == ["CREATE", "DESCRIBE", "SHOW", "CANCEL", "CREATE", "DESCRIBE"]
+    # after FINETUNE, with only the pinned packages: rouge-score is not among them (no wheel), so ROUGE-L is
+    # reported as unavailable while the other metrics are there
+    assert results["label"]["rows"] == seeded["RAW_TICKETS"] and results["label"]["not_in_label_set"] == 12
+    assert results["prepare_labelled"]["excluded_by_reason"].get("SC002") == 12
+    tuned = results["evaluate"]["models"]["DB.S.SUPPORT_MODEL_1"]
+    base = results["evaluate"]["models"]["llama3-8b"]
+    assert tuned["accuracy"] == 1.0 and base["accuracy"] < 1.0 and tuned["judge_mean"] == 5.0
+    assert tuned["rouge_l"] is None and tuned["bleu"] is not None and tuned["chrf"] is not None
+    assert results["promote"]["model"] == "DB.S.SUPPORT_MODEL_1"
 
 
 def test_nothing_prep_does_is_refused_in_the_sandbox(run):

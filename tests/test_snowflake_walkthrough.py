@@ -27,11 +27,11 @@ from sqlglot import exp  # noqa: E402
 
 from prep.procs import cortex  # noqa: E402
 from prep.procs.definition import PROCEDURES  # noqa: E402
-from tests.cortex_double import CortexDouble  # noqa: E402
+from tests.cortex_double import CompleteDouble, CortexDouble, keyword_responder  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-NOT_ON_FAKESNOW = re.compile(r"^(USE (ROLE|WAREHOUSE)|GRANT|CREATE (OR REPLACE )?(PROCEDURE|FUNCTION)|PUT)\b",
-                             re.IGNORECASE)  # fakesnow runs no Python procedure or UDF
+NOT_ON_FAKESNOW = re.compile(r"^(USE (ROLE|WAREHOUSE)|GRANT|CREATE (OR REPLACE )?(PROCEDURE|FUNCTION|TASK)|"
+                             r"ALTER TASK|PUT)\b", re.IGNORECASE)  # fakesnow runs no Python procedure, UDF or task
 
 
 def _statements(path: Path) -> list[str]:
@@ -88,7 +88,8 @@ def _readme_files() -> list[str]:
 
 def test_the_readme_names_the_sql_files_in_the_order_they_run():
     named = list(dict.fromkeys(_readme_files()))
-    assert named[:2] == ["sql/setup.sql", "sql/procedures.sql"] and named[-1] == "sql/example.sql"
+    assert named[:2] == ["sql/setup.sql", "sql/procedures.sql"]
+    assert named.index("sql/cost.sql") < named.index("sql/example.sql") < named.index("sql/retrain_task.sql")
     for name in named:
         assert (REPO / name).is_file(), name
 
@@ -99,15 +100,17 @@ def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
     monkeypatch.setattr(cortex, "client", lambda _session: cortex.CortexClient(double))
     skipped, variables, last = [], {}, None
     with fakesnow_server() as kwargs:
-        session = Session.builder.configs(kwargs).create()
+        raw = Session.builder.configs(kwargs).create()
+        session = CompleteDouble(raw, keyword_responder)
         try:
+            _account_usage(raw)
             session.sql("CREATE DATABASE SUPPORT_DB").collect()
             session.sql("CREATE SCHEMA SUPPORT_DB.PUBLIC").collect()
             words = "bill roaming fee trip abroad charge refund data speed slow router home video call line".split()
-            rows = [(i, " ".join(words[(i * k) % len(words)] for k in range(1, 10)) + f" ticket {i}",
-                     ("Roaming fees", "Slow data speed", "Lost phone")[i % 3]) for i in range(120)]
-            session.sql("CREATE TABLE SUPPORT_DB.PUBLIC.TICKETS (TICKET_ID NUMBER, REQUEST VARCHAR, CATEGORY VARCHAR)").collect()
-            session.sql("INSERT INTO SUPPORT_DB.PUBLIC.TICKETS VALUES " + ", ".join("(?, ?, ?)" for _ in rows),
+            rows = [(i, " ".join(words[(i * k) % len(words)] for k in range(1, 10)) + f" ticket {i} "
+                     + ("roaming", "slow", "lost", "unclear")[i % 4]) for i in range(160)]
+            session.sql("CREATE TABLE SUPPORT_DB.PUBLIC.TICKETS (TICKET_ID NUMBER, REQUEST VARCHAR)").collect()
+            session.sql("INSERT INTO SUPPORT_DB.PUBLIC.TICKETS VALUES " + ", ".join("(?, ?)" for _ in rows),
                         params=[v for row in rows for v in row]).collect()
             for name in dict.fromkeys(_readme_files()):
                 for statement in _statements(REPO / name):
@@ -125,15 +128,29 @@ def test_the_walkthrough_runs_top_to_bottom(monkeypatch):
                     session.sql(statement).collect()
         finally:
             try:
-                session.close()
+                raw.close()
             except Exception:  # fakesnow cannot cancel queries on close
                 pass
     assert variables == {"JOB_ID": "ft_0001"}
     assert [c[0] for c in double.calls] == ["CREATE", "DESCRIBE", "SHOW"]
-    assert last["jobs"][0]["job_id"] == "ft_0001"
+    assert double.calls[0][1][0] == "SUPPORT_V1"  # the use case's first version
+    assert last["days"] == 30 and [m["model"] for m in last["unused"]] == ["DB.S.SUPPORT_MODEL_1"]
+    models = {m for m, _, _ in session.calls}
+    assert models == {"llama3.1-70b", "DB.S.SUPPORT_MODEL_1", "llama3.1-8b"}  # labeller, tuned, base (and judge)
+    assert session.statements == 5  # label 1; evaluate 2 models x (answers + judge): one statement each, never per row
     kinds = {re.match(NOT_ON_FAKESNOW, s).group(1).upper() for s in skipped}
     assert kinds <= {"USE ROLE", "USE WAREHOUSE", "GRANT", "CREATE OR REPLACE PROCEDURE", "CREATE PROCEDURE",
-                     "CREATE OR REPLACE FUNCTION", "CREATE FUNCTION"}, kinds
+                     "CREATE OR REPLACE FUNCTION", "CREATE FUNCTION", "CREATE OR REPLACE TASK", "ALTER TASK"}, kinds
+
+
+def _account_usage(session) -> None:
+    """ACCOUNT_USAGE's two Cortex usage views, as tables (columns from ../shared/docs/cortex-facts.md)."""
+    session.sql("CREATE DATABASE IF NOT EXISTS SNOWFLAKE").collect()
+    session.sql("CREATE SCHEMA IF NOT EXISTS SNOWFLAKE.ACCOUNT_USAGE").collect()
+    for view in ("CORTEX_FINE_TUNING_USAGE_HISTORY", "CORTEX_FUNCTIONS_USAGE_HISTORY"):
+        session.sql(f"CREATE OR REPLACE TABLE SNOWFLAKE.ACCOUNT_USAGE.{view} (START_TIME TIMESTAMP_NTZ, END_TIME "
+                    "TIMESTAMP_NTZ, FUNCTION_NAME VARCHAR, MODEL_NAME VARCHAR, TOKEN_CREDITS FLOAT, TOKENS NUMBER)"
+                    ).collect()
 
 
 def test_setup_grants_work_in_the_documented_order():

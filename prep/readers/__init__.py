@@ -15,13 +15,15 @@ the rest of the record survives; TX001 reports them. Reading is bounded (:class:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
 from prep.dataset import Source
 from prep.errors import InputError
+from prep.quoting import counted, quote_values
 from prep.readers import csv_file, json_array, jsonl, parquet
 from prep.readers.records import from_typed_frame
 from prep.readers.stream import (
@@ -33,7 +35,7 @@ from prep.readers.stream import (
     sniff_text,
 )
 
-__all__ = ["FORMATS", "ReadLimits", "detect_kind", "read_source", "source_from_frame"]
+__all__ = ["FORMATS", "Columns", "ReadLimits", "detect_kind", "read_columns", "read_source", "source_from_frame"]
 
 
 def _read_jsonl(stream, display, cols, limits):
@@ -159,3 +161,53 @@ def source_from_frame(
         requested={"prompt": prompt_col, "completion": completion_col},
         available_columns=available,
     )
+
+
+class Columns(NamedTuple):
+    """What :func:`read_columns` read: each name's values, how many of them are not text, and the source."""
+
+    values: dict[str, pl.Series]  # name -> one value per record, null where not a string or not read
+    not_text: dict[str, int]  # name -> records whose value is a number, boolean, array, object ... (read as null)
+    source: Source  # the last reading: record count, columns seen, records that could not be read
+
+
+def read_columns(path: str | Path, names: Sequence[str], *, limits: ReadLimits | None = None) -> Columns:
+    """Named columns of one data file (``prep evaluate``'s reference and prediction columns), read by the same
+    readers and with the same column matching as :func:`read_source` (exact name, else the one column that
+    differs only in case), two columns per reading, so that the readers keep their two-column frame.
+
+    Raises :class:`InputError` when the file cannot be read, has no records or none readable, or a name matches no
+    column (the message lists the columns present) or several.
+    """
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        raise InputError(f"{_display(Path(path))}: no column to read")
+    values: dict[str, pl.Series] = {}
+    not_text: dict[str, int] = {}
+    for i in range(0, len(wanted), 2):
+        pair = (wanted[i], wanted[i + 1] if i + 1 < len(wanted) else wanted[0])
+        source = read_source(path, prompt_col=pair[0], completion_col=pair[1], limits=limits)
+        if not source.n_records:
+            raise InputError(f"{source.name}: no records")
+        if source.frame["problem_kind"].null_count() == 0:
+            raise InputError(f"{source.name}: no readable record among {counted(source.n_records, 'record')} "
+                             "(prep lint says why)")
+        for field_name, name in zip(("prompt", "completion"), pair):
+            column = source.columns[field_name]
+            if name in source.ambiguous or column is None or (column == "messages" and name.lower() != "messages"):
+                raise InputError(_missing(source, name))
+            if values and len(next(iter(values.values()))) != source.n_records:  # changed between two readings
+                raise InputError(f"{source.name}: the file changed while it was read")
+            types = source.frame[f"{field_name}_type"]
+            values.setdefault(name, source.frame[field_name].alias(name))
+            not_text.setdefault(name, int((~types.is_in(["string", "null", "missing"]) & types.is_not_null()).sum()))
+    return Columns(values, not_text, source)
+
+
+def _missing(source: Source, name: str) -> str:
+    shown = quote_values([name, *source.available_columns])
+    if name in source.ambiguous:
+        where = ", ".join(str(k) for k in source.ambiguous[name])
+        return f"{source.name}: column '{shown[0]}' is ambiguous (header positions {where}): rename the duplicates"
+    present = ", ".join(f"'{c}'" for c in shown[1:]) or "none"
+    return f"{source.name}: no column '{shown[0]}' (columns present: {present})"

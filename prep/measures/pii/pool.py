@@ -29,8 +29,8 @@ BATCH_TEXTS = 2_000
 
 # A worker forked before the data is read (warm_up), loading presidio on the other core while this process reads
 # and checks; a run with few candidates hands them to it instead of forking a cold one, and gives it back after, so
-# the next run in this process (pre-commit passes several files to one process) finds presidio loaded. At most one,
-# keyed by what it loaded; it ends with this process, like the analyzer cached in it.
+# that, under keeping_warm, the next run (pre-commit passes several files to one process) finds presidio loaded.
+# At most one, keyed by what it loaded.
 _warm: dict[tuple, tuple[ProcessPoolExecutor, Any]] = {}  # key: (executor, its first job: done once loaded)
 
 
@@ -57,10 +57,29 @@ def warm_up(detector) -> None:
     _warm[key] = warm, ready
 
 
+# Whether a loaded warm worker outlives the run: only while the command line runs (its several files), which stops
+# it on its way out (:func:`keeping_warm`); a library caller's process keeps no idle worker and its threads.
+_keep = False
+
+
 def settle_warm() -> None:
-    """At the end of a run: stop the warm worker if it is still loading (no run used it, and at exit this process
-    would wait for it); a loaded one stays, idle, for the next run."""
-    if any(not ready.done() for _, ready in _warm.values()):
+    """At the end of a run: stop the warm worker, unless the command line keeps a loaded one for its next file;
+    one still loading is always stopped (no run used it, and at exit this process would wait for it)."""
+    if not _keep or any(not ready.done() for _, ready in _warm.values()):
+        discard_warm()
+
+
+class keeping_warm:
+    """``with keeping_warm():`` around several runs in one process (the CLI's files): a loaded warm worker serves
+    them all, and is stopped when the block ends, however it ends."""
+
+    def __enter__(self) -> None:
+        global _keep
+        _keep = True
+
+    def __exit__(self, *exc) -> None:
+        global _keep
+        _keep = False
         discard_warm()
 
 
