@@ -70,7 +70,8 @@ def settings_for(options: dict[str, Any], base_model: str, procedure: str = "PRE
     return settings_from_table(table, "options")
 
 
-def _unquote(column: str) -> str:
+def unquote(column: str) -> str:
+    """A column name as the server returns it, without its quotes (doubled quotes undone)."""
     return column[1:-1].replace('""', '"') if len(column) > 1 and column[0] == column[-1] == '"' else column
 
 
@@ -117,8 +118,8 @@ def describe_source(session, source: str, settings: Settings) -> SourceQuery:
 
     query = check_source(source)
     schema = session.sql(f"SELECT * FROM {subquery(query)} LIMIT 0").schema
-    names = tuple(_unquote(field.name) for field in schema.fields)
-    text_columns = {_unquote(f.name) for f in schema.fields if type(f.datatype).__name__ == "StringType"}
+    names = tuple(unquote(field.name) for field in schema.fields)
+    text_columns = {unquote(f.name) for f in schema.fields if type(f.datatype).__name__ == "StringType"}
     prompt = resolve_column(settings.prompt_col, names)
     completion = resolve_column(settings.completion_col, names)
     return SourceQuery(query, names, prompt, completion, (prompt in text_columns, completion in text_columns))
@@ -129,7 +130,7 @@ def read_frame(session, sql: str, params: list | None = None) -> pl.DataFrame:
     Arrow batches, each taken into polars as it arrives (text columns without a copy), so the whole result never
     exists twice or as Python objects."""
     result = session.sql(sql, params=params or [])
-    columns = [_unquote(c) for c in result.columns]
+    columns = [unquote(c) for c in result.columns]
     parts = [_arrow_frame(batch, columns) for batch in result.to_arrow_batches()]
     if not parts:
         return pl.DataFrame({name: pl.Series(name, [], dtype=pl.String) for name in columns})

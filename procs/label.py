@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 
 from prep.procs import complete
-from prep.procs.common import new_run_id, procedure_options, quote_identifier
+from prep.procs.common import new_run_id, procedure_options, quote_identifier, unquote
 from prep.procs.sql import (
     RUNS,
     Name,
@@ -86,7 +86,7 @@ def run(session: Session, source: str, instruction: str, labels: list, model: st
     model = complete.model_name(model)
     params = complete.parameters(options, default_max_tokens=max(16, 4 * max(len(v) for v in labels)))
     query = check_source(source)
-    columns = [c.strip('"') for c in session.sql(f"SELECT * FROM {subquery(query)} LIMIT 0").columns]
+    columns = [unquote(c) for c in session.sql(f"SELECT * FROM {subquery(query)} LIMIT 0").columns]
     from prep.readers.records import resolve_column
 
     text_col = resolve_column(str(options.get("text_col", "PROMPT")), columns)

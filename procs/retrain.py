@@ -19,6 +19,7 @@ Each call is recorded in PREP_RUNS (``KIND = 'retrain'``) with the actions it to
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from prep.procs import evaluate, finetune, jobs, models, prepare
@@ -38,29 +39,28 @@ from snowflake.snowpark import (
     Session,  # the handlers' first argument (Snowpark reads the hint)
 )
 
-RUNNING = ("PENDING", "IN_PROGRESS")
+
+def _registry(options: dict) -> dict:
+    """Only ``registry_schema`` of ``options``: what the procedures called from here share."""
+    return {"registry_schema": options["registry_schema"]} if "registry_schema" in options else {}
 
 
 def _sub(options: dict, key: str) -> dict:
     value = options.get(key) or {}
     if not isinstance(value, dict):
         raise ProcError(f"{key} must be an object of that procedure's options")
-    if "registry_schema" in options:
-        value = {**value, "registry_schema": options["registry_schema"]}
-    return value
+    return {**value, **_registry(options)}
 
 
 def _evaluate_job(session, options: dict, use_case: str, job_id: str, base_model: str, run_id: str) -> dict:
     """Evaluate a finished job against the current model and the base, on its own validation view; promote it
     when asked and it is better."""
-    registry = {"registry_schema": options["registry_schema"]} if "registry_schema" in options else {}
+    registry = _registry(options)
     runs = record_table(session, options, RUNS)
     found = session.sql(f"SELECT SUMMARY, DATASET FROM {runs.sql} WHERE RUN_ID = ? AND KIND = 'prepare'",
                         params=[run_id]).collect()
     if not found:
         return {"job_id": job_id, "evaluated": False, "why": f"its prepare run {run_id} is not in {runs.sql}"}
-    import json
-
     views = json.loads(found[0][0])["views"]
     entries: list[Any] = [{"job_id": job_id}]
     current = evaluate.current_model(session, options, use_case)
@@ -86,7 +86,7 @@ def run(session: Session, source: str, dataset: str, use_case: str, base_model: 
     if options.get("promote", "if_better") not in ("if_better", "never"):
         raise ProcError(f"promote must be 'if_better' or 'never', got {options.get('promote')!r}")
     key = evaluate.use_case_key(session, use_case)
-    registry = {"registry_schema": options["registry_schema"]} if "registry_schema" in options else {}
+    registry = _registry(options)
     table = record_table(session, options, JOBS)
     actions: list[dict[str, Any]] = []
 
