@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from prep.errors import DependencyError
-from prep.measures.pii import phones
+from prep.measures.pii import phonemeta, phones
 from prep.measures.pii.prefilter import PHONE_REGIONS
 
 LANGUAGE = "en"
@@ -85,24 +85,40 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
                 if scan is None or scan[0] != min_digits:
                     scan = (min_digits, phones.phone_runs(text, min_digits))
                 scan = scan[1]
-                results, tries = [], [0] * len(self.supported_regions)
+                regions = tuple(self.supported_regions)
+                # each run is matched only in the regions phonenumbers' metadata leaves it (phonemeta.py); a run it
+                # leaves none holds no valid number, like a skipped one
+                kept, ruled_out = [], []
                 for start, end in scan.runs:
+                    possible = phonemeta.possible_regions(text[start:end], regions)
+                    (kept.append((start, end, possible)) if possible else ruled_out.append((start, end)))
+                results = self._in_windows(text, kept, nlp_artifacts)[0]
+                events = len(results) + len(_SECOND_NUMBER_START_PATTERN.findall(text))
+                if 13 * (scan.total + events * scan.longest) >= phones._MAX_TRIES:
+                    # the matcher might give up on the whole text: count its tries in every region (see 4.)
+                    results, tries = self._in_windows(text, [(s, e, regions) for s, e, _ in kept], nlp_artifacts)
+                    skipped = sorted(scan.skipped + ruled_out)
+                    if max(tries, default=0) + phones._skipped_bound(text, skipped) >= phones._MAX_TRIES:
+                        rest = phones._skipped_tries(text, skipped)
+                        if rest is None or max(tries, default=0) + rest >= phones._MAX_TRIES:
+                            return super().analyze(text, entities, nlp_artifacts)  # the matcher may give up: let it
+                return EntityRecognizer.remove_duplicates(results)
+
+            def _in_windows(self, text, runs, nlp_artifacts):
+                """Results in the window of each (start, end, regions) run, matched in those regions, and the
+                matcher's tries per region of ``supported_regions`` (those a run was not matched in count none)."""
+                results, tries = [], dict.fromkeys(self.supported_regions, 0)
+                for start, end, regions in runs:
                     start -= start > 0  # the character before the run, and three after it (see 3.)
-                    found, window_tries = phones._window_matches(text[start : end + 3], self.supported_regions, self.leniency)
-                    tries = [a + b for a, b in zip(tries, window_tries)]
+                    found, window_tries = phones._window_matches(text[start : end + 3], regions, self.leniency)
+                    for region, count in zip(regions, window_tries):
+                        tries[region] += count
                     for first, last, region in found:
                         result = self._get_recognizer_result(phones._Span(first, last), text, region, nlp_artifacts)
                         result.start += start
                         result.end += start
                         results.append(result)
-                events = len(results) + len(_SECOND_NUMBER_START_PATTERN.findall(text))
-                if 13 * (scan.total + events * scan.longest) >= phones._MAX_TRIES and (
-                    max(tries, default=0) + phones._skipped_bound(text, scan.skipped) >= phones._MAX_TRIES
-                ):
-                    rest = phones._skipped_tries(text, scan.skipped)
-                    if rest is None or max(tries, default=0) + rest >= phones._MAX_TRIES:
-                        return super().analyze(text, entities, nlp_artifacts)  # the matcher may give up: let it
-                return EntityRecognizer.remove_duplicates(results)
+                return results, list(tries.values())
 
         windowed_phones = _WindowedPhoneRecognizer(supported_regions=phone_regions, name="PhoneRecognizer")
         # the phone runs of a batch's texts, scanned at once by whoever analyses the batch (prep.measures.pii.pool)
@@ -129,3 +145,21 @@ def _blank_artifacts(engine) -> Any:
     )
 
 
+
+
+def found_nothing(engine, text: str, entities: list[str], nlp_artifacts) -> bool:
+    """Whether every recognizer presidio's ``analyze`` would run for ``entities`` finds nothing in ``text``: then
+    ``analyze`` returns nothing (context enhancement, de-duplication and the score threshold only change or drop
+    results), so most candidate texts, which hold nothing, skip its per-text work. Same calls as ``analyze``."""
+    key = tuple(entities)
+    cache = engine.__dict__.setdefault("_prep_recognizers", {})
+    recognizers = cache.get(key)
+    if recognizers is None:
+        recognizers = cache[key] = engine.registry.get_recognizers(language=LANGUAGE, entities=entities)
+    for recognizer in recognizers:
+        if not recognizer.is_loaded:
+            recognizer.load()
+            recognizer.is_loaded = True
+        if recognizer.analyze(text=text, entities=entities, nlp_artifacts=nlp_artifacts):
+            return False
+    return True

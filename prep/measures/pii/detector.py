@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from prep.limits import SCAN_CHARS
-from prep.measures.pii.analyzer import LANGUAGE, _blank_artifacts, analyzer
+from prep.measures.pii.analyzer import LANGUAGE, _blank_artifacts, analyzer, found_nothing
 from prep.measures.pii.masking import DEFAULT_ENTITIES, Detection, is_placeholder, mask
 from prep.measures.pii.plausible import not_personal
 from prep.measures.pii.pool import (
@@ -115,12 +115,15 @@ class Detector:
         if not entities:
             return []
         engine = analyzer(self.spacy_model, self.phone_regions, windowed)
+        artifacts = _blank_artifacts(engine) if windowed and not self.spacy_model else None
+        if artifacts is not None and found_nothing(engine, text, entities, artifacts):
+            return []
         results = engine.analyze(
             text=text,
             language=LANGUAGE,
             entities=entities,
             score_threshold=min(map(self.min_score, entities)),
-            nlp_artifacts=_blank_artifacts(engine) if windowed and not self.spacy_model else None,
+            nlp_artifacts=artifacts,
         )
         out = []
         for r in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
