@@ -43,6 +43,74 @@ def _status_kb(field: str) -> int:
     return 0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), from /proc; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the PII workers), from /proc/<pid>/task/*/children."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+class Timeline:
+    """Samples, every ``interval`` seconds, the CPU this process and its worker processes used since the last
+    sample (in cores: 1.0 is one core busy all the time) and the stage prep announced last: which stage runs on
+    which core when."""
+
+    def __init__(self, stage, interval: float = 0.25) -> None:
+        import threading
+
+        self.stage, self.interval, self.samples = stage, interval, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Timeline:
+        self._t0 = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        seen: dict[int, float] = {}  # CPU seconds per worker at the last sample (a finished worker keeps its last)
+        last_t, last_main, last_workers = time.perf_counter(), _cpu_seconds(me), 0.0
+        while not self._stop.wait(self.interval):
+            for pid in _descendants(me):
+                seen[pid] = max(seen.get(pid, 0.0), _cpu_seconds(pid))
+            now, main, workers = time.perf_counter(), _cpu_seconds(me), sum(seen.values())
+            span = max(now - last_t, 1e-9)
+            self.samples.append([round(now - self._t0, 3), self.stage(), round((main - last_main) / span, 2),
+                                 round((workers - last_workers) / span, 2)])
+            last_t, last_main, last_workers = now, main, workers
+
+
 def child(path: str, models: list[str], render: bool, naive: bool = False, findings_out: str | None = None) -> dict:
     t0 = time.perf_counter()
     import prep
@@ -95,7 +163,8 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
 
     prep.api.load, prep.engine.run.model_fits, tokenizers.get_tokenizer = load, model_fits, get_tokenizer
     start = time.perf_counter()
-    result = prep.lint(path, models=models, progress=progress)
+    with Timeline(lambda: marks[-1][1] if marks else "start") as timeline:
+        result = prep.lint(path, models=models, progress=progress)
     end = time.perf_counter()
     end_hwm = _status_kb("VmHWM")
     prep.api.load, prep.engine.run.model_fits, tokenizers.get_tokenizer = real_load, real_fits, real_get
@@ -130,6 +199,7 @@ def child(path: str, models: list[str], render: bool, naive: bool = False, findi
         "by_code": summary["by_code"],
         "exit_code": result.exit_code,
         "stages": stages,
+        "timeline": timeline.samples,  # [seconds since the start, stage, main process cores, worker cores]
         "naive_calls": dict(naive_kernels.CALLS) if naive else None,
     }
 
@@ -185,6 +255,40 @@ def run_cli(path: str, models: list[str]) -> dict:
 
 def _fmt(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
+
+
+def timeline_table(run: dict, rows: int = 40) -> list[str]:
+    """The wall-clock timeline of a run: consecutive samples of one stage merged (long stages split so that at most
+    ``rows`` rows are printed), with the cores the main process and the PII workers kept busy meanwhile."""
+    samples = run.get("timeline") or []
+    if not samples:
+        return []
+    step = max(run["lint_s"] / rows, 0.25)
+    spans: list[list] = []  # [start, end, stage, main core-seconds, worker core-seconds]
+    previous = 0.0
+    for t, stage, main, workers in samples:
+        width = t - previous
+        if spans and spans[-1][2] == stage and t - spans[-1][0] <= step:
+            spans[-1][1] = t
+            spans[-1][3] += main * width
+            spans[-1][4] += workers * width
+        else:
+            spans.append([previous, t, stage, main * width, workers * width])
+        previous = t
+    lines = ["| from s | to s | stage (main process) | main process, cores | PII workers, cores | both |",
+             "|---:|---:|---|---:|---:|---|"]
+    for start, end, stage, main, workers in spans:
+        width = max(end - start, 1e-9)
+        busy = (main + workers) / width
+        bar = "#" * round(busy * 10) + "." * max(0, 20 - round(busy * 10))
+        lines.append(f"| {start:.1f} | {end:.1f} | {stage} | {main / width:.2f} | {workers / width:.2f} | `{bar}` |")
+    total_main = sum(s[3] for s in spans)
+    total_workers = sum(s[4] for s in spans)
+    wall = spans[-1][1]
+    lines.append(f"\nover the run: {(total_main + total_workers) / wall:.2f} of {os.cpu_count()} cores busy "
+                 f"(main process {total_main:.1f} CPU s, PII workers {total_workers:.1f} CPU s, in {wall:.1f} s); "
+                 f"`#` = a tenth of a core")
+    return lines
 
 
 def stage_table(run: dict, top: int) -> list[str]:

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from lint_throughput import _status_kb, run_child
+from lint_throughput import _status_kb, run_child, timeline_table
 
 GB = 1000.0  # MB
 
@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="OUT", help="write every raw measurement to this JSON file")
     p.add_argument("--no-prepare", dest="prepare", action="store_false", help="skip prepare against lint")
     p.add_argument("--findings-out", metavar="OUT", help="keep the JSON report of the prepare-against-lint lint run")
+    p.add_argument("--keep-findings", metavar="DIR",
+                   help="keep each lint run's findings as DIR/<selection>.json (to compare two versions)")
     p.add_argument("--child-floor", help=argparse.SUPPRESS)
     p.add_argument("--families", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -221,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     runs = {}
     for selection in args.models:
         _log(f"prep lint --model {selection} ...")
-        runs[selection] = run_child(path, selection.split(","), render=False)
+        kept = None
+        if args.keep_findings:
+            os.makedirs(args.keep_findings, exist_ok=True)
+            kept = os.path.join(args.keep_findings, f"{selection}.json")
+        runs[selection] = run_child(path, selection.split(","), render=False, findings_out=kept)
     comparison = None
     if args.naive:
         with tempfile.TemporaryDirectory() as tmp:
@@ -283,6 +289,13 @@ def main(argv: list[str] | None = None) -> int:
         if quick:
             print(f"| {len(quick)} more, under 0.01 s each ({', '.join(r[0].split()[0] for r in quick)}) | "
                   f"{sum(r[1] for r in quick):.2f} | | | | | |")
+
+    for selection, run in runs.items():
+        lines = timeline_table(run)
+        if lines:
+            print(f"\n### prep lint --model {selection}: wall-clock timeline (which stage runs when, on how many "
+                  f"cores)\n")
+            print("\n".join(lines))
 
     same = True
     if comparison:
