@@ -56,6 +56,7 @@ BOILERPLATE_MIN_ROWS = 100
 BOILERPLATE_SAMPLE_ROWS = 20_000
 # Buckets up to this size contribute all their pairs; larger ones a linear number (first row and predecessor).
 BUCKET_ALL_PAIRS = 64
+BUCKET_WINDOW = 1
 # Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
 BATCH_ROWS = 16_384
 BLOCK_SHINGLES = 4096
@@ -403,13 +404,16 @@ def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> tuple[np.ndarr
     left = np.repeat(idx, later)
     offsets = np.arange(len(left)) - np.repeat(np.cumsum(later) - later, later) + 1
     right = left + offsets
-    # Long runs: predecessor and first member.
+    # Long runs: the BUCKET_WINDOW members before and the first member.
     big = np.flatnonzero((size > BUCKET_ALL_PAIRS) & (pos > 0))
     head = run_start[run_id[big]]
-    chain_left = np.r_[big - 1, head[pos[big] > 1]]
-    chain_right = np.r_[big, big[pos[big] > 1]]
-    a = order[np.r_[left, chain_left]]
-    b = order[np.r_[right, chain_right]]
+    lefts, rights = [head[pos[big] > BUCKET_WINDOW]], [big[pos[big] > BUCKET_WINDOW]]
+    for back in range(1, BUCKET_WINDOW + 1):
+        has = pos[big] >= back
+        lefts.append(big[has] - back)
+        rights.append(big[has])
+    a = order[np.concatenate([left, *lefts])]
+    b = order[np.concatenate([right, *rights])]
     return np.minimum(a, b), np.maximum(a, b)
 
 
@@ -489,8 +493,9 @@ def candidate_pairs(
     whole = len(entries) == len(signature) and np.array_equal(entries, np.arange(len(signature)))
     # the entries' signatures are gathered a band or a block of pairs at a time, never copied whole
     at = None if whole else entries
-    found = []
-    for band in range(bands):
+
+    def one_band(band: int) -> list[np.ndarray]:
+        found = []
         if keys is not None:
             key = np.ascontiguousarray(keys[:, band])
         else:
@@ -507,6 +512,12 @@ def candidate_pairs(
             keep = np.count_nonzero(signature[left] == signature[right], axis=1) >= needed
             if keep.any():
                 found.append(xs[keep] * len(entries) + ys[keep])  # one int64 per pair, for a fast unique
+        return found
+
+    # bands on the run's threads (numpy's gathers and compares and polars' sort release the GIL); the pairs are
+    # made unique and sorted at the end, so the order the bands finish in does not matter
+    with ThreadPoolExecutor(thread_count()) as pool:
+        found = [codes for band_codes in pool.map(one_band, range(bands)) for codes in band_codes]
     if not found:
         return np.zeros((0, 2), np.int64)
     codes = np.unique(np.concatenate(found))

@@ -7,6 +7,7 @@ behind them are computed once per run and configuration (:func:`signatures`).
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -29,6 +30,7 @@ from prep.measures.verify import (
     pair_similarities,
     shingle_table,
 )
+from prep.tokenizers import thread_count
 
 
 def resolve_compare(config: NearDupConfig, label_like: bool) -> NearDupConfig:
@@ -122,6 +124,7 @@ class Verified:
     similarity: np.ndarray
     table: ShingleTable
     involved: np.ndarray
+    checked: int = 0  # candidate pairs checked exactly (the others were already connected)
 
 
 def verified_pairs(ctx: Context, source: Source, config: NearDupConfig) -> Verified:
@@ -135,11 +138,63 @@ def verified_pairs(ctx: Context, source: Source, config: NearDupConfig) -> Verif
         involved = np.unique(pairs)
         ctx.progress(f"verifying {len(pairs):,} candidate pairs of {source.name}")
         table = shingle_table(fp.text.gather(involved), config, fp.boilerplate)
-        x, y = np.searchsorted(involved, pairs[:, 0]), np.searchsorted(involved, pairs[:, 1])
-        ok, full = _similar(table, table, x, y, config.threshold)
-        return Verified(pairs[ok], full[ok], table, involved)
+        local = np.searchsorted(involved, pairs)
+        edges, similarity, checked = _joining_pairs(local, fp.signature[involved], table, config.threshold)
+        return Verified(involved[edges], similarity, table, involved, checked)
 
     return ctx.memo(source_key("verified-pairs", source, config), compute)
+
+
+# Candidate pairs verified per round of _joining_pairs (at least; an eighth of them when there are more).
+ROUND_PAIRS = 1 << 16
+
+
+def _joining_pairs(pairs: np.ndarray, signature: np.ndarray, table: ShingleTable, threshold: float
+                   ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The near-duplicate pairs among candidate ``pairs`` (rows of ``table``) that the clusters need: the same
+    connected components as verifying every pair, from fewer exact checks. Pairs go in rounds, most similar
+    signatures first; a pair whose two rows an earlier round already connected is not checked, since its edge
+    cannot change a component (the clusters are then split around the kept row by exact similarities to it,
+    :func:`_around_kept`, which do not depend on these pairs). Returns (pairs that passed, their similarities,
+    pairs checked)."""
+    n = int(pairs.max()) + 1 if len(pairs) else 0
+    if not len(pairs):
+        return pairs, np.zeros(0), 0
+    agree = np.empty(len(pairs), dtype=np.int32)
+    for lo in range(0, len(pairs), 1 << 15):
+        part = pairs[lo : lo + (1 << 15)]
+        agree[lo : lo + len(part)] = np.count_nonzero(signature[part[:, 0]] == signature[part[:, 1]], axis=1)
+    pending = pairs[np.argsort(-agree, kind="stable")]
+    size = max(ROUND_PAIRS, len(pairs) // 8)
+    label = np.arange(n, dtype=np.int64)
+    passed, values, checked = [], [], 0
+    while len(pending):
+        batch, pending = pending[:size], pending[size:]
+        batch = batch[label[batch[:, 0]] != label[batch[:, 1]]]
+        checked += len(batch)
+        ok, full = _similar_threaded(table, batch, threshold)
+        if ok.any():
+            passed.append(batch[ok])
+            values.append(full[ok])
+            label = components(n, np.concatenate(passed))
+            pending = pending[label[pending[:, 0]] != label[pending[:, 1]]]
+    if not passed:
+        return np.zeros((0, 2), np.int64), np.zeros(0), checked
+    edges, similarity = np.concatenate(passed), np.concatenate(values)
+    order = np.lexsort((edges[:, 1], edges[:, 0]))
+    return edges[order], similarity[order], checked
+
+
+def _similar_threaded(table: ShingleTable, pairs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_similar` of pairs of one table, the pairs split over the run's threads (numpy's lookups release
+    the GIL)."""
+    threads = thread_count()
+    if threads < 2 or len(pairs) < 4096:
+        return _similar(table, table, pairs[:, 0], pairs[:, 1], threshold)
+    parts = np.array_split(np.arange(len(pairs)), threads)
+    with ThreadPoolExecutor(threads) as pool:
+        found = list(pool.map(lambda at: _similar(table, table, pairs[at, 0], pairs[at, 1], threshold), parts))
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 def clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str = "first") -> list[Cluster]:
@@ -179,8 +234,7 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     rep = fp.representative
     out: list[Cluster] = []
     around: list[tuple[int, list[int], dict[int, float]]] = []
-    for component in components_:
-        around.extend(_around_kept(component, lengths, rep, table, local, config.threshold))
+    around.extend(_around_kept(components_, lengths, rep, table, local, config.threshold))
     for kept, entries, to_kept in sorted(around, key=lambda c: c[1][0]):
         cluster = Cluster(
             id=len(out),
@@ -199,28 +253,45 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     return out
 
 
-def _around_kept(component: list[int], lengths, rep: np.ndarray, table: ShingleTable, local: dict[int, int],
-                 threshold: float) -> list[tuple[int, list[int], dict[int, float]]]:
-    """Split one connected component into clusters decided against the kept row: the row kept (the first, or the
+def _around_kept(components_: list[list[int]], lengths, rep: np.ndarray, table: ShingleTable,
+                 local: dict[int, int], threshold: float) -> list[tuple[int, list[int], dict[int, float]]]:
+    """Split each connected component into clusters decided against the kept row: the row kept (the first, or the
     longest) takes every row near it (a verified pair by exact similarity, or an exact copy); the rows it does not
     take form clusters of their own the same way, and a row left alone is in no cluster. So no member of a cluster
     is far from its kept row, however long the chain that linked them. Returns (kept entry, entries ascending,
-    similarity to the kept row per member)."""
-    order = component if lengths is None else sorted(component, key=lambda e: (-int(lengths[e]), e))
+    similarity to the kept row per member) per cluster. Every component takes the same step at once: one exact
+    check of all its (kept, other) pairs per round, not one per component."""
+    pending = [c if lengths is None else sorted(c, key=lambda e: (-int(lengths[e]), e)) for c in components_]
     out = []
-    while len(order) > 1:
-        kept, rest = order[0], order[1:]
-        kept_rep = int(rep[kept])
-        same = np.array([int(rep[e]) == kept_rep for e in rest], dtype=bool)
-        other = [e for e, s in zip(rest, same) if not s]
-        near = dict.fromkeys((e for e, s in zip(rest, same) if s), 1.0)
-        if other:
-            ok, full = _similar(table, table, np.full(len(other), local[kept_rep]),
-                                np.array([local[int(rep[e])] for e in other]), threshold)
-            near.update((e, float(v)) for e, o, v in zip(other, ok, full) if o)
-        if near:
-            out.append((kept, sorted([kept, *near]), near))
-        order = [e for e in rest if e not in near]
+    while pending:
+        x, y, owner = [], [], []
+        nears: list[dict[int, float]] = []
+        for i, order in enumerate(pending):
+            kept_rep = int(rep[order[0]])
+            near: dict[int, float] = {}
+            for e in order[1:]:
+                e_rep = int(rep[e])
+                if e_rep == kept_rep:
+                    near[e] = 1.0
+                else:
+                    x.append(local[kept_rep])
+                    y.append(local[e_rep])
+                    owner.append((i, e))
+            nears.append(near)
+        if x:
+            ok, full = _similar_threaded(table, np.stack([np.array(x), np.array(y)], axis=1), threshold)
+            for (i, e), o, v in zip(owner, ok.tolist(), full.tolist()):
+                if o:
+                    nears[i][e] = float(v)
+        following = []
+        for order, near in zip(pending, nears):
+            kept = order[0]
+            if near:
+                out.append((kept, sorted([kept, *near]), near))
+            rest = [e for e in order[1:] if e not in near]
+            if len(rest) > 1:
+                following.append(rest)
+        pending = following
     return out
 
 

@@ -9,7 +9,12 @@ import numpy as np
 import polars as pl
 
 from prep.limits import SCAN_CHARS
-from prep.measures.pii.analyzer import LANGUAGE, _blank_artifacts, analyzer, found_nothing
+from prep.measures.pii.analyzer import (
+    LANGUAGE,
+    _blank_artifacts,
+    analyzer,
+    found_nothing,
+)
 from prep.measures.pii.masking import DEFAULT_ENTITIES, Detection, is_placeholder, mask
 from prep.measures.pii.plausible import not_personal
 from prep.measures.pii.pool import (
