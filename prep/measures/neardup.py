@@ -216,7 +216,6 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     searchable = fp.has_shingles
     found = verified_pairs(ctx, source, config)
     verified, table = found.pairs, found.table
-    local = {entry: i for i, entry in enumerate(found.involved.tolist())}
     copies = fp.representative != np.arange(n)
     duplicates = np.flatnonzero(searchable & copies)
     root = components(n, np.concatenate([np.stack([duplicates, fp.representative[duplicates]], axis=1), verified]))
@@ -234,7 +233,7 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
     rep = fp.representative
     out: list[Cluster] = []
     around: list[tuple[int, list[int], dict[int, float]]] = []
-    around.extend(_around_kept(components_, lengths, rep, table, local, config.threshold))
+    around.extend(_around_kept(components_, lengths, rep, table, found.involved, config.threshold))
     for kept, entries, to_kept in sorted(around, key=lambda c: c[1][0]):
         cluster = Cluster(
             id=len(out),
@@ -254,44 +253,50 @@ def _clusters(ctx: Context, source: Source, config: NearDupConfig, keep: str) ->
 
 
 def _around_kept(components_: list[list[int]], lengths, rep: np.ndarray, table: ShingleTable,
-                 local: dict[int, int], threshold: float) -> list[tuple[int, list[int], dict[int, float]]]:
+                 involved: np.ndarray, threshold: float) -> list[tuple[int, list[int], dict[int, float]]]:
     """Split each connected component into clusters decided against the kept row: the row kept (the first, or the
     longest) takes every row near it (a verified pair by exact similarity, or an exact copy); the rows it does not
     take form clusters of their own the same way, and a row left alone is in no cluster. So no member of a cluster
     is far from its kept row, however long the chain that linked them. Returns (kept entry, entries ascending,
-    similarity to the kept row per member) per cluster. Every component takes the same step at once: one exact
-    check of all its (kept, other) pairs per round, not one per component."""
-    pending = [c if lengths is None else sorted(c, key=lambda e: (-int(lengths[e]), e)) for c in components_]
+    similarity to the kept row per member) per cluster.
+
+    Every component takes the same step at once, over arrays: per round, one exact check of all (kept, other)
+    pairs of all components, so a long chain costs rounds of numpy work, not a Python loop over its members."""
+    if not components_:
+        return []
+    ordered = [c if lengths is None else sorted(c, key=lambda e: (-int(lengths[e]), e)) for c in components_]
+    ent = np.fromiter((e for c in ordered for e in c), dtype=np.int64)
+    grp = np.repeat(np.arange(len(ordered)), [len(c) for c in ordered])
     out = []
-    while pending:
-        x, y, owner = [], [], []
-        nears: list[dict[int, float]] = []
-        for i, order in enumerate(pending):
-            kept_rep = int(rep[order[0]])
-            near: dict[int, float] = {}
-            for e in order[1:]:
-                e_rep = int(rep[e])
-                if e_rep == kept_rep:
-                    near[e] = 1.0
-                else:
-                    x.append(local[kept_rep])
-                    y.append(local[e_rep])
-                    owner.append((i, e))
-            nears.append(near)
-        if x:
-            ok, full = _similar_threaded(table, np.stack([np.array(x), np.array(y)], axis=1), threshold)
-            for (i, e), o, v in zip(owner, ok.tolist(), full.tolist()):
-                if o:
-                    nears[i][e] = float(v)
-        following = []
-        for order, near in zip(pending, nears):
-            kept = order[0]
-            if near:
-                out.append((kept, sorted([kept, *near]), near))
-            rest = [e for e in order[1:] if e not in near]
-            if len(rest) > 1:
-                following.append(rest)
-        pending = following
+    while len(ent):
+        head = np.r_[True, grp[1:] != grp[:-1]]
+        starts = np.flatnonzero(head)
+        kept = np.repeat(ent[starts], np.diff(np.r_[starts, len(ent)]))
+        same = ~head & (rep[ent] == rep[kept])
+        check = np.flatnonzero(~head & ~same)
+        near = same.copy()
+        value = np.where(same, 1.0, 0.0)
+        if len(check):
+            pairs = np.stack([np.searchsorted(involved, rep[kept[check]]), np.searchsorted(involved, rep[ent[check]])],
+                             axis=1)
+            ok, full = _similar_threaded(table, pairs, threshold)
+            near[check[ok]] = True
+            value[check[ok]] = full[ok]
+        # a cluster per component whose kept row took any row
+        taken = np.flatnonzero(near)
+        if len(taken):
+            cuts = np.flatnonzero(np.r_[True, grp[taken][1:] != grp[taken][:-1]])
+            for lo, hi in zip(cuts.tolist(), np.r_[cuts[1:], len(taken)].tolist()):
+                members = taken[lo:hi]
+                k = int(kept[members[0]])
+                to_kept = dict(zip(ent[members].tolist(), value[members].tolist()))
+                out.append((k, sorted([k, *to_kept]), to_kept))
+        rest = ~head & ~near
+        ent, grp = ent[rest], grp[rest]
+        if len(grp):  # components left with one row are done
+            counts = np.bincount(grp)
+            keep = counts[grp] > 1
+            ent, grp = ent[keep], grp[keep]
     return out
 
 
