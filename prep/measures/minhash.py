@@ -26,7 +26,9 @@ The pipeline, for one source (or two, training and validation, for leakage):
 6. **Verification** (:mod:`prep.measures.verify`): every remaining pair's true Jaccard similarity of its shingle sets (64-bit shingle hashes)
    is computed, with and without the boilerplate shingles; a pair is kept only if both reach the threshold, and
    the similarity reported is that of the full sets, which anyone can re-check from the text. Nothing below the
-   threshold is ever reported, and boilerplate can only remove pairs, never add one.
+   threshold is ever reported, and boilerplate can only remove pairs, never add one. Candidates are checked in
+   rounds, most similar signatures first, and a pair whose two rows an earlier round already connected is not
+   checked (:func:`prep.measures.neardup._joining_pairs`): its edge could not change a cluster.
 """
 
 from __future__ import annotations
