@@ -92,33 +92,17 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
                 for start, end in scan.runs:
                     possible = phonemeta.possible_regions(text[start:end], regions)
                     (kept.append((start, end, possible)) if possible else ruled_out.append((start, end)))
-                results = self._in_windows(text, kept, nlp_artifacts)[0]
+                results = _in_windows(self, text, kept, nlp_artifacts)[0]
                 events = len(results) + len(_SECOND_NUMBER_START_PATTERN.findall(text))
                 if 13 * (scan.total + events * scan.longest) >= phones._MAX_TRIES:
                     # the matcher might give up on the whole text: count its tries in every region (see 4.)
-                    results, tries = self._in_windows(text, [(s, e, regions) for s, e, _ in kept], nlp_artifacts)
+                    results, tries = _in_windows(self, text, [(s, e, regions) for s, e, _ in kept], nlp_artifacts)
                     skipped = sorted(scan.skipped + ruled_out)
                     if max(tries, default=0) + phones._skipped_bound(text, skipped) >= phones._MAX_TRIES:
                         rest = phones._skipped_tries(text, skipped)
                         if rest is None or max(tries, default=0) + rest >= phones._MAX_TRIES:
                             return super().analyze(text, entities, nlp_artifacts)  # the matcher may give up: let it
                 return EntityRecognizer.remove_duplicates(results)
-
-            def _in_windows(self, text, runs, nlp_artifacts):
-                """Results in the window of each (start, end, regions) run, matched in those regions, and the
-                matcher's tries per region of ``supported_regions`` (those a run was not matched in count none)."""
-                results, tries = [], dict.fromkeys(self.supported_regions, 0)
-                for start, end, regions in runs:
-                    start -= start > 0  # the character before the run, and three after it (see 3.)
-                    found, window_tries = phones._window_matches(text[start : end + 3], regions, self.leniency)
-                    for region, count in zip(regions, window_tries):
-                        tries[region] += count
-                    for first, last, region in found:
-                        result = self._get_recognizer_result(phones._Span(first, last), text, region, nlp_artifacts)
-                        result.start += start
-                        result.end += start
-                        results.append(result)
-                return results, list(tries.values())
 
         windowed_phones = _WindowedPhoneRecognizer(supported_regions=phone_regions, name="PhoneRecognizer")
         # the phone runs of a batch's texts, scanned at once by whoever analyses the batch (prep.measures.pii.pool)
@@ -131,6 +115,24 @@ def analyzer(spacy_model: str = "", phone_regions: tuple[str, ...] = PHONE_REGIO
     analyzer_engine.windowed_phones = windowed_phones if min_digits is not None else None
     return analyzer_engine
 
+
+
+def _in_windows(recognizer, text, runs, nlp_artifacts):
+    """Results of the windowed phone ``recognizer`` in the window of each (start, end, regions) run, matched in
+    those regions, and the matcher's tries per region of ``supported_regions`` (a region a run was not matched in
+    counts none for it)."""
+    results, tries = [], dict.fromkeys(recognizer.supported_regions, 0)
+    for start, end, regions in runs:
+        start -= start > 0  # the character before the run, and three after it (see phones.py, 3.)
+        found, window_tries = phones._window_matches(text[start : end + 3], regions, recognizer.leniency)
+        for region, count in zip(regions, window_tries):
+            tries[region] += count
+        for first, last, region in found:
+            result = recognizer._get_recognizer_result(phones._Span(first, last), text, region, nlp_artifacts)
+            result.start += start
+            result.end += start
+            results.append(result)
+    return results, list(tries.values())
 
 
 def _blank_artifacts(engine) -> Any:
