@@ -58,7 +58,7 @@ BOILERPLATE_MIN_ROWS = 100
 BOILERPLATE_SAMPLE_ROWS = 20_000
 # Buckets up to this size contribute all their pairs; larger ones a linear number (first row and predecessor).
 BUCKET_ALL_PAIRS = 64
-BUCKET_WINDOW = 1
+BUCKET_WINDOW = 1  # ... each member of a larger one pairs with this many before it, and with the first
 # Rows per batch for shingling and signatures, and shingles per numpy block (bounds the K x block matrix).
 BATCH_ROWS = 16_384
 BLOCK_SHINGLES = 4096
